@@ -34,7 +34,7 @@ module.exports = (dir) => ({
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   // Some dependencies (aedes and its plugins) ship only ES modules; SWC turns them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(aedes|aedes-[^/]+|mqemitter[^/]*)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(aedes|aedes-[^/]+|mqemitter[^/]*|commander)/)'],
   moduleNameMapper,
   testTimeout: 60_000,
 });

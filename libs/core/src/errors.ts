@@ -23,6 +23,18 @@ export const errorCodes = [
   'ZEN_UNKNOWN_DEVICE',
   'ZEN_MQTT_NOT_AUTHORIZED',
   'ZEN_MQTT_BAD_CREDENTIALS',
+  // database
+  'ZEN_DB_MIGRATION_FAILED',
+  // device credentials (libs/devices); the MQTT bridge answers all of them as bad credentials
+  'ZEN_DEVICE_TOKEN_INVALID',
+  'ZEN_DEVICE_TOKEN_EXPIRED',
+  'ZEN_DEVICE_REVOKED',
+  // OTA releases, signing and storage
+  'ZEN_OTA_SIGNATURE_INVALID',
+  'ZEN_OTA_KEY_REVOKED',
+  'ZEN_OTA_RELEASE_YANKED',
+  'ZEN_OTA_STORAGE_FAILED',
+  'ZEN_WEBHOOK_SIGNATURE_INVALID',
   // Kafka
   'ZEN_KAFKA_PRODUCE_FAILED',
   'ZEN_KAFKA_CONSUME_FAILED',
