@@ -36,5 +36,4 @@ module.exports = (dir) => ({
   // Some dependencies (aedes and its plugins) ship only ES modules; SWC turns them into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(aedes|aedes-[^/]+|mqemitter[^/]*|commander)/)'],
   moduleNameMapper,
-  testTimeout: 60_000,
 });

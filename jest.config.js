@@ -2,4 +2,6 @@
 const rootPkg = require('./package.json');
 module.exports = {
   projects: rootPkg.workspaces.map((w) => `<rootDir>/${w}`),
+  // Integration tests talk to real brokers and databases: give them time (never a speed check).
+  testTimeout: 120_000,
 };

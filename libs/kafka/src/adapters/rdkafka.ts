@@ -1,0 +1,132 @@
+import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
+import { ZenthosError } from '@zenthos/core';
+import type { CommitPosition, ConsumerPort, Delivery, IncomingRecord, KafkaClientSettings, OutgoingRecord, ProducerPort } from '../port';
+
+/** librdkafka properties passed through as they are (https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md). */
+export type RdkafkaProperties = Readonly<Record<string, string | number | boolean>>;
+
+const toError = (err: unknown, code: 'ZEN_KAFKA_PRODUCE_FAILED' | 'ZEN_KAFKA_CONSUME_FAILED'): ZenthosError => {
+  const e = err as Partial<LibrdKafkaError> & Error;
+  // librdkafka marks transient failures (broker down, timeouts) as retriable.
+  const retriable = e.isRetriable === true || e.code === -185 /* timed out */ || e.code === -195 /* transport */;
+  return new ZenthosError(code, `kafka: ${e.message ?? String(err)}`, retriable, { cause: err });
+};
+
+interface Pending {
+  resolve(d: Delivery): void;
+  reject(err: ZenthosError): void;
+}
+
+/**
+ * Producer on node-rdkafka (librdkafka): idempotent, acks=all, lz4, and a promise per record
+ * settled by its delivery report.
+ */
+export function createRdkafkaProducer(settings: KafkaClientSettings, overrides: RdkafkaProperties = {}): ProducerPort {
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  const producer = new Producer(
+    {
+      'client.id': settings.clientId,
+      'metadata.broker.list': settings.brokers.join(','),
+      'enable.idempotence': true,
+      acks: 'all',
+      dr_cb: true,
+      'linger.ms': 5,
+      'compression.codec': 'lz4',
+      'socket.keepalive.enable': true,
+      ...overrides,
+    } as never,
+    {},
+  );
+  producer.on('delivery-report', (err, report) => {
+    const id = report.opaque as number;
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    if (err) p.reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
+    else p.resolve({ topic: report.topic, partition: report.partition, offset: String(report.offset) });
+  });
+  return {
+    connect: () =>
+      new Promise((resolve, reject) => {
+        producer.connect({ timeout: 10_000 }, (err) => (err ? reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED')) : resolve()));
+        producer.setPollInterval(10);
+      }),
+    send(records) {
+      return Promise.all(
+        records.map(
+          (r) =>
+            new Promise<Delivery>((resolve, reject) => {
+              const id = nextId++;
+              pending.set(id, { resolve, reject });
+              const headers: MessageHeader[] | undefined = r.headers ? Object.entries(r.headers).map(([k, v]) => ({ [k]: v })) : undefined;
+              try {
+                producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, id, headers);
+              } catch (err) {
+                pending.delete(id);
+                reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
+              }
+            }),
+        ),
+      );
+    },
+    disconnect: () =>
+      new Promise((resolve) => {
+        producer.flush(10_000, () => producer.disconnect(() => resolve()));
+      }),
+  };
+}
+
+const toIncoming = (m: Message): IncomingRecord => {
+  const headers: Record<string, Buffer> = {};
+  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: String(m.offset),
+    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key)),
+    value: m.value ?? null,
+    headers,
+    timestampMs: m.timestamp ?? 0,
+  };
+};
+
+/** Consumer group member on node-rdkafka with auto-commit off: offsets move only through `commit`. */
+export function createRdkafkaConsumer(settings: KafkaClientSettings & { groupId: string; fromBeginning?: boolean }, overrides: RdkafkaProperties = {}): ConsumerPort {
+  const consumer = new KafkaConsumer(
+    {
+      'client.id': settings.clientId,
+      'group.id': settings.groupId,
+      'metadata.broker.list': settings.brokers.join(','),
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'isolation.level': 'read_committed',
+      'socket.keepalive.enable': true,
+      ...overrides,
+    } as never,
+    { 'auto.offset.reset': settings.fromBeginning === false ? 'latest' : 'earliest' },
+  );
+  return {
+    connect: () =>
+      new Promise((resolve, reject) => {
+        consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve()));
+      }),
+    subscribe: async (topics) => {
+      consumer.subscribe([...topics]);
+    },
+    poll: (max, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        consumer.setDefaultConsumeTimeout(timeoutMs);
+        consumer.consume(max, (err, messages) => (err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve(messages.map(toIncoming))));
+      }),
+    commit: async (positions: readonly CommitPosition[]) => {
+      if (positions.length === 0) return;
+      try {
+        consumer.commitSync(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) })));
+      } catch (err) {
+        throw toError(err, 'ZEN_KAFKA_CONSUME_FAILED');
+      }
+    },
+    disconnect: () => new Promise((resolve) => consumer.disconnect(() => resolve())),
+  };
+}

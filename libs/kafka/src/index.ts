@@ -1,0 +1,3 @@
+export * from './port';
+export { createRdkafkaProducer, createRdkafkaConsumer, type RdkafkaProperties } from './adapters/rdkafka';
+export { createKafkajs, createKafkajsProducer, ensureTopics, readTopic, type TopicSpec } from './adapters/kafkajs';

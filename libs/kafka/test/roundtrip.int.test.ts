@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka } from 'kafkajs';
+import { loadConfig, commonEnv } from '@zenthos/core';
+import { createKafkajs, createKafkajsProducer, createRdkafkaConsumer, createRdkafkaProducer, ensureTopics, nextPosition, readTopic, type IncomingRecord } from '../src';
+
+const { KAFKA_BROKERS: brokers } = loadConfig({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS }, process.env);
+const settings = { brokers, clientId: 'zenthos-test' };
+
+describe('Kafka round trip', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  const topics: string[] = [];
+  const newTopic = async (): Promise<string> => {
+    const topic = `test.roundtrip.${randomUUID()}`;
+    topics.push(topic);
+    await ensureTopics(admin, [{ topic, partitions: 2 }]);
+    return topic;
+  };
+
+  beforeAll(async () => {
+    kafka = createKafkajs(settings);
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('produces with node-rdkafka and consumes with node-rdkafka, committing offsets', async () => {
+    const topic = await newTopic();
+    const producer = createRdkafkaProducer(settings);
+    await producer.connect();
+    const sent = Array.from({ length: 50 }, (_, i) => ({ topic, key: `device-${i % 5}`, value: Buffer.from(`value-${i}`), headers: { message_id: randomUUID() } }));
+    const deliveries = await producer.send(sent);
+    await producer.disconnect();
+    expect(deliveries).toHaveLength(50);
+    expect(deliveries.every((d) => d.topic === topic && Number(d.offset) >= 0)).toBe(true);
+
+    const groupId = `test-${randomUUID()}`;
+    const consumer = createRdkafkaConsumer({ ...settings, groupId });
+    await consumer.connect();
+    await consumer.subscribe([topic]);
+    const received: IncomingRecord[] = [];
+    const deadline = Date.now() + 30_000;
+    while (received.length < 50 && Date.now() < deadline) {
+      const batch = await consumer.poll(100, 500);
+      received.push(...batch);
+      await consumer.commit(batch.map(nextPosition));
+    }
+    await consumer.disconnect();
+    expect(received.map((r) => r.value?.toString()).sort()).toEqual(sent.map((s) => s.value.toString()).sort());
+    const first = received.find((r) => r.value?.toString() === 'value-0');
+    expect(first?.key?.toString()).toBe('device-0');
+    expect(first?.headers.message_id?.toString()).toBe(sent[0]?.headers.message_id);
+
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+    expect(committed).toBe(50);
+  });
+
+  it('produces with kafkajs and reads back with kafkajs', async () => {
+    const topic = await newTopic();
+    const producer = createKafkajsProducer(settings);
+    await producer.connect();
+    await producer.send([
+      { topic, key: 'esp32-s3-001', value: Buffer.from('{"t":1}'), headers: { reason: 'ZEN_TEST' } },
+      { topic, key: 'esp32-s3-001', value: Buffer.from('{"t":2}') },
+    ]);
+    await producer.disconnect();
+    const records = await readTopic(kafka, topic, { max: 2 });
+    expect(records.map((r) => r.value?.toString())).toEqual(['{"t":1}', '{"t":2}']);
+    expect(records[0]?.headers.reason?.toString()).toBe('ZEN_TEST');
+  });
+});
