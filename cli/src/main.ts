@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { isZenthosError } from '@zenthos/core';
 import { projectRoot } from './project';
 import { registerStackCommands } from './stack/commands';
+import { registerDbCommands } from '@zenthos/db';
+import { registerDevicesCommands } from '@zenthos/devices';
 
 /**
  * Builds the `zenthos` command. Each area of the project contributes its own sub-commands
@@ -16,6 +18,8 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerStackCommands(program);
+  registerDbCommands(program);
+  registerDevicesCommands(program);
   return program;
 }
 

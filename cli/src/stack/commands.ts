@@ -13,10 +13,23 @@ const say = (line: string): void => {
 export const formatStatus = (rows: readonly ServiceStatus[]): string => {
   const table = [
     ['SERVICE', 'HEALTH', 'ADDRESS', 'RUN BY', 'DETAIL'],
-    ...rows.map((r) => [r.name, r.health, r.address, r.owner === 'managed' ? `zenthos (pid ${r.pid})` : r.owner === 'external' ? 'external' : '-', r.detail ?? r.logFile ?? '']),
+    ...rows.map((r) => [
+      r.name,
+      r.health,
+      r.address,
+      r.owner === 'managed' ? `zenthos (pid ${r.pid})` : r.owner === 'external' ? 'external' : '-',
+      r.detail ?? r.logFile ?? '',
+    ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 /** `zenthos stack up|down|status|logs`. */
@@ -69,7 +82,9 @@ export function registerStackCommands(program: Command): void {
       for (const name of names) {
         const file = s.paths(name).logFile;
         if (names.length > 1) process.stdout.write(`==> ${name} (${file}) <==\n`);
-        process.stdout.write(existsSync(file) ? `${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}\n` : '(no log)\n');
+        process.stdout.write(
+          existsSync(file) ? `${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}\n` : '(no log)\n',
+        );
       }
       if (opts.follow && service) {
         const file = s.paths(service).logFile;

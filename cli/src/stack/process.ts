@@ -108,7 +108,11 @@ export const which = (name: string): string | undefined => {
 };
 
 /** Runs a command to completion; throws with its output when it fails. */
-export const run = (command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; user?: string } = {}): string => {
+export const run = (
+  command: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; user?: string } = {},
+): string => {
   const [cmd, argv] = opts.user ? ['runuser', ['-u', opts.user, '--', command, ...args]] : [command, args];
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) {

@@ -50,7 +50,10 @@ function postgresBinDir(): string | undefined {
 }
 
 const missingTool = (service: string, tool: string, pkg: string): ZenthosError =>
-  new ZenthosError('ZEN_STACK_MISSING_TOOL', `${service}: ${tool} is not installed (Debian package ${pkg}; run as root so zenthos can install it)`);
+  new ZenthosError(
+    'ZEN_STACK_MISSING_TOOL',
+    `${service}: ${tool} is not installed (Debian package ${pkg}; run as root so zenthos can install it)`,
+  );
 
 /** Makes a folder that the given OS user (or we) can write. */
 function ownedDir(dir: string, user?: string): void {
@@ -137,7 +140,16 @@ function kafkaService(cfg: StackConfig): ServiceDef {
       if (!existsSync(join(logDir, 'meta.properties'))) {
         // KRaft storage must be formatted once with a cluster id (22 characters of base64url).
         const clusterId = randomBytes(16).toString('base64url');
-        run('java', ['-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(paths.data, 'server.properties')]);
+        run('java', [
+          '-cp',
+          `${libs}/*`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          join(paths.data, 'server.properties'),
+        ]);
       }
     },
     launchSpec(paths, root) {
@@ -162,7 +174,12 @@ function kafkaService(cfg: StackConfig): ServiceDef {
     },
     async health() {
       const { Kafka, logLevel } = await import('kafkajs');
-      const admin = new Kafka({ clientId: 'zenthos-stack', brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      const admin = new Kafka({
+        clientId: 'zenthos-stack',
+        brokers: cfg.KAFKA_BROKERS,
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      }).admin();
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
@@ -209,9 +226,13 @@ function postgresService(cfg: StackConfig): ServiceDef {
         const pwfile = join(paths.data, 'pwfile');
         writeFileSync(pwfile, `${password}\n`);
         chmodSync(pwfile, 0o644);
-        run(join(bin, 'initdb'), ['-D', pgdata, '-U', user, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'], {
-          user: osUser,
-        });
+        run(
+          join(bin, 'initdb'),
+          ['-D', pgdata, '-U', user, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+          {
+            user: osUser,
+          },
+        );
       }
       ownedDir(join(paths.data, 'socket'), osUser);
     },
@@ -286,9 +307,14 @@ function rabbitService(cfg: StackConfig): ServiceDef {
       // Quorum queues and a short disk/memory watermark fit a small development machine.
       writeFileSync(
         join(paths.data, 'rabbitmq.conf'),
-        [`listeners.tcp.1 = ${host === 'localhost' ? '127.0.0.1' : host}:${port}`, 'loopback_users = none', 'disk_free_limit.absolute = 200MB', 'log.console = true', 'log.file = false', ''].join(
-          '\n',
-        ),
+        [
+          `listeners.tcp.1 = ${host === 'localhost' ? '127.0.0.1' : host}:${port}`,
+          'loopback_users = none',
+          'disk_free_limit.absolute = 200MB',
+          'log.console = true',
+          'log.file = false',
+          '',
+        ].join('\n'),
       );
       writeFileSync(join(paths.data, 'enabled_plugins'), '[].\n');
     },
@@ -341,14 +367,32 @@ function redisService(cfg: StackConfig): ServiceDef {
     launchSpec(paths) {
       return {
         command: 'redis-server',
-        args: ['--bind', host === 'localhost' ? '127.0.0.1' : host, '--port', String(port), '--dir', paths.data, '--appendonly', 'yes', '--daemonize', 'no', '--save', ''],
+        args: [
+          '--bind',
+          host === 'localhost' ? '127.0.0.1' : host,
+          '--port',
+          String(port),
+          '--dir',
+          paths.data,
+          '--appendonly',
+          'yes',
+          '--daemonize',
+          'no',
+          '--save',
+          '',
+        ],
         logFile: paths.logFile,
         pidFile: paths.pidFile,
       };
     },
     async health() {
       const { Redis } = await import('ioredis');
-      const redis = new Redis(cfg.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+      const redis = new Redis(cfg.REDIS_URL, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 2000,
+      });
       redis.on('error', () => undefined); // reported by the rejected ping below
       try {
         await redis.connect();
@@ -375,7 +419,12 @@ function mosquittoService(cfg: StackConfig): ServiceDef {
       if (!which('mosquitto') && !existsSync('/usr/sbin/mosquitto')) await ensureDebianPackages(['mosquitto', 'mosquitto-clients']);
       if (!which('mosquitto') && !existsSync('/usr/sbin/mosquitto')) throw missingTool('mosquitto', 'mosquitto', 'mosquitto');
       mkdirSync(paths.data, { recursive: true });
-      const lines = [`listener ${port} ${host === 'localhost' ? '127.0.0.1' : host}`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000'];
+      const lines = [
+        `listener ${port} ${host === 'localhost' ? '127.0.0.1' : host}`,
+        'allow_anonymous true',
+        'persistence false',
+        'max_queued_messages 100000',
+      ];
       // As root, mosquitto would drop to its own user; staying root keeps the log file writable.
       if (isRoot()) lines.push('user root');
       writeFileSync(join(paths.data, 'mosquitto.conf'), `${lines.join('\n')}\n`);
@@ -390,7 +439,11 @@ function mosquittoService(cfg: StackConfig): ServiceDef {
     },
     async health() {
       const mqtt = await import('mqtt');
-      const client = await mqtt.connectAsync(cfg.MOSQUITTO_URL, { connectTimeout: 2000, reconnectPeriod: 0, clientId: `zenthos-stack-${randomBytes(4).toString('hex')}` });
+      const client = await mqtt.connectAsync(cfg.MOSQUITTO_URL, {
+        connectTimeout: 2000,
+        reconnectPeriod: 0,
+        clientId: `zenthos-stack-${randomBytes(4).toString('hex')}`,
+      });
       await client.endAsync();
     },
   };

@@ -51,7 +51,8 @@ export class Stack {
   private select(only?: readonly string[]): ServiceDef[] {
     if (!only || only.length === 0) return this.services;
     const unknown = only.filter((n) => !this.services.some((s) => s.name === n));
-    if (unknown.length > 0) throw new ZenthosError('ZEN_BAD_REQUEST', `unknown service ${unknown.join(', ')} (known: ${this.names().join(', ')})`);
+    if (unknown.length > 0)
+      throw new ZenthosError('ZEN_BAD_REQUEST', `unknown service ${unknown.join(', ')} (known: ${this.names().join(', ')})`);
     return this.services.filter((s) => only.includes(s.name));
   }
 
@@ -72,7 +73,10 @@ export class Stack {
       if (problem === undefined) return;
       last = problem;
       if (pid !== undefined && runningPid(paths.pidFile) === undefined) {
-        throw new ZenthosError('ZEN_STACK_SERVICE_FAILED', `${svc.name} exited while starting; log ${paths.logFile}:\n${tail(paths.logFile)}`);
+        throw new ZenthosError(
+          'ZEN_STACK_SERVICE_FAILED',
+          `${svc.name} exited while starting; log ${paths.logFile}:\n${tail(paths.logFile)}`,
+        );
       }
       await sleep(500);
     }
@@ -86,7 +90,8 @@ export class Stack {
     const paths = this.paths(svc.name);
     if (!svc.local) {
       const problem = await this.healthy(svc);
-      if (problem) throw new ZenthosError('ZEN_STACK_SERVICE_FAILED', `${svc.name} at ${svc.address} (external) is not healthy: ${problem}`);
+      if (problem)
+        throw new ZenthosError('ZEN_STACK_SERVICE_FAILED', `${svc.name} at ${svc.address} (external) is not healthy: ${problem}`);
       return { name: svc.name, action: 'external', address: svc.address };
     }
     const pid = runningPid(paths.pidFile);
@@ -98,7 +103,10 @@ export class Stack {
       // Something already listens there: use it when it speaks the protocol, never start a second copy.
       const problem = await this.healthy(svc);
       if (problem) {
-        throw new ZenthosError('ZEN_STACK_PORT_BUSY', `${svc.name}: port ${svc.port} is taken by another program that does not answer as ${svc.name} (${problem})`);
+        throw new ZenthosError(
+          'ZEN_STACK_PORT_BUSY',
+          `${svc.name}: port ${svc.port} is taken by another program that does not answer as ${svc.name} (${problem})`,
+        );
       }
       await svc.afterStart?.(paths);
       return { name: svc.name, action: 'external', address: svc.address };
@@ -108,7 +116,10 @@ export class Stack {
       await svc.prepare(paths, this.root);
     } catch (err) {
       if (err instanceof ZenthosError) throw err;
-      throw new ZenthosError('ZEN_STACK_SERVICE_FAILED', `${svc.name}: preparation failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ZenthosError(
+        'ZEN_STACK_SERVICE_FAILED',
+        `${svc.name}: preparation failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const started = launch(svc.launchSpec(paths, this.root));
     log(`${svc.name}: started (pid ${started}), waiting until healthy; log ${paths.logFile}`);

@@ -43,7 +43,12 @@ export const env = {
     z
       .string()
       .default(fallback)
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .refine((list) => list.length > 0 && list.every((hp) => /^[^\s:]+:\d{1,5}$/.test(hp)), {
         message: 'must be a comma-separated list of host:port',
       }),

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { loadConfig, commonEnv } from '@zenthos/core';
-import { createKafkajs, createKafkajsProducer, createRdkafkaConsumer, createRdkafkaProducer, ensureTopics, nextPosition, readTopic, type IncomingRecord } from '../src';
+import {
+  createKafkajs,
+  createKafkajsProducer,
+  createRdkafkaConsumer,
+  createRdkafkaProducer,
+  ensureTopics,
+  nextPosition,
+  readTopic,
+  type IncomingRecord,
+} from '../src';
 
 const { KAFKA_BROKERS: brokers } = loadConfig({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS }, process.env);
 const settings = { brokers, clientId: 'zenthos-test' };
@@ -31,7 +40,12 @@ describe('Kafka round trip', () => {
     const topic = await newTopic();
     const producer = createRdkafkaProducer(settings);
     await producer.connect();
-    const sent = Array.from({ length: 50 }, (_, i) => ({ topic, key: `device-${i % 5}`, value: Buffer.from(`value-${i}`), headers: { message_id: randomUUID() } }));
+    const sent = Array.from({ length: 50 }, (_, i) => ({
+      topic,
+      key: `device-${i % 5}`,
+      value: Buffer.from(`value-${i}`),
+      headers: { message_id: randomUUID() },
+    }));
     const deliveries = await producer.send(sent);
     await producer.disconnect();
     expect(deliveries).toHaveLength(50);

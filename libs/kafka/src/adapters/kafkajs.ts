@@ -88,8 +88,17 @@ export async function readTopic(kafka: Kafka, topic: string, opts: { max?: numbe
         eachMessage: async ({ topic: t, partition, message }) => {
           if (records.length >= max) return;
           const headers: Record<string, Buffer> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
-          records.push({ topic: t, partition, offset: message.offset, key: message.key, value: message.value, headers, timestampMs: Number(message.timestamp) });
+          for (const [k, v] of Object.entries(message.headers ?? {}))
+            if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+          records.push({
+            topic: t,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers,
+            timestampMs: Number(message.timestamp),
+          });
           clearTimeout(timer);
           timer = records.length >= max ? setTimeout(resolve, 0) : setTimeout(resolve, idleMs);
         },

@@ -1,6 +1,6 @@
 import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
 import { ZenthosError } from '@zenthos/core';
-import type { CommitPosition, ConsumerPort, Delivery, IncomingRecord, KafkaClientSettings, OutgoingRecord, ProducerPort } from '../port';
+import type { CommitPosition, ConsumerPort, Delivery, IncomingRecord, KafkaClientSettings, ProducerPort } from '../port';
 
 /** librdkafka properties passed through as they are (https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md). */
 export type RdkafkaProperties = Readonly<Record<string, string | number | boolean>>;
@@ -8,7 +8,7 @@ export type RdkafkaProperties = Readonly<Record<string, string | number | boolea
 const toError = (err: unknown, code: 'ZEN_KAFKA_PRODUCE_FAILED' | 'ZEN_KAFKA_CONSUME_FAILED'): ZenthosError => {
   const e = err as Partial<LibrdKafkaError> & Error;
   // librdkafka marks transient failures (broker down, timeouts) as retriable.
-  const retriable = e.isRetriable === true || e.code === -185 /* timed out */ || e.code === -195 /* transport */;
+  const retriable = e.isRetriable === true || e.code === -185 /* timed out */ || e.code === -195; /* transport */
   return new ZenthosError(code, `kafka: ${e.message ?? String(err)}`, retriable, { cause: err });
 };
 
@@ -92,7 +92,10 @@ const toIncoming = (m: Message): IncomingRecord => {
 };
 
 /** Consumer group member on node-rdkafka with auto-commit off: offsets move only through `commit`. */
-export function createRdkafkaConsumer(settings: KafkaClientSettings & { groupId: string; fromBeginning?: boolean }, overrides: RdkafkaProperties = {}): ConsumerPort {
+export function createRdkafkaConsumer(
+  settings: KafkaClientSettings & { groupId: string; fromBeginning?: boolean },
+  overrides: RdkafkaProperties = {},
+): ConsumerPort {
   const consumer = new KafkaConsumer(
     {
       'client.id': settings.clientId,
@@ -117,7 +120,9 @@ export function createRdkafkaConsumer(settings: KafkaClientSettings & { groupId:
     poll: (max, timeoutMs) =>
       new Promise((resolve, reject) => {
         consumer.setDefaultConsumeTimeout(timeoutMs);
-        consumer.consume(max, (err, messages) => (err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve(messages.map(toIncoming))));
+        consumer.consume(max, (err, messages) =>
+          err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve(messages.map(toIncoming)),
+        );
       }),
     commit: async (positions: readonly CommitPosition[]) => {
       if (positions.length === 0) return;
