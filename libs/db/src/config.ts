@@ -1,4 +1,4 @@
-import { commonEnv, loadConfig, type ConfigOf } from "@zenthos/core";
+import { commonEnv, loadConfig, type ConfigOf } from '@zenthos/core';
 
 /** Settings of the database library: where Postgres is. */
 export const dbConfigShape = {
@@ -9,6 +9,4 @@ export const dbConfigShape = {
 export type DbConfig = ConfigOf<typeof dbConfigShape>;
 
 /** Reads and validates the database settings once. */
-export const loadDbConfig = (
-  source: NodeJS.ProcessEnv | Record<string, string | undefined>,
-): DbConfig => loadConfig(dbConfigShape, source);
+export const loadDbConfig = (source: NodeJS.ProcessEnv | Record<string, string | undefined>): DbConfig => loadConfig(dbConfigShape, source);

@@ -1,10 +1,5 @@
-export { dbConfigShape, loadDbConfig, type DbConfig } from "./config";
-export {
-  parseMigrations,
-  pendingMigrations,
-  type Migration,
-  type AppliedMigration,
-} from "./domain/migrations";
+export { dbConfigShape, loadDbConfig, type DbConfig } from './config';
+export { parseMigrations, pendingMigrations, type Migration, type AppliedMigration } from './domain/migrations';
 export {
   createPool,
   withTransaction,
@@ -13,15 +8,7 @@ export {
   type PoolClient,
   type Queryable,
   type PoolOptions,
-} from "./adapters/postgres";
-export {
-  migrate,
-  readMigrations,
-  defaultMigrationsDir,
-  type MigrateResult,
-} from "./adapters/migrator";
-export {
-  createTemporaryDatabase,
-  type TemporaryDatabase,
-} from "./adapters/test-database";
-export { registerDbCommands } from "./cli";
+} from './adapters/postgres';
+export { migrate, readMigrations, defaultMigrationsDir, type MigrateResult } from './adapters/migrator';
+export { createTemporaryDatabase, type TemporaryDatabase } from './adapters/test-database';
+export { registerDbCommands } from './cli';

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { createPool, type Pool } from "./postgres";
-import { migrate } from "./migrator";
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPool, type Pool } from './postgres';
+import { migrate } from './migrator';
 
 /** A throw-away database for one test file. */
 export interface TemporaryDatabase {
@@ -27,17 +27,14 @@ const withAdmin = async (adminUrl: string, sql: string): Promise<void> => {
  * DATABASE), migrated unless `migrated` is false. Integration tests get full isolation without
  * caring what other test files do at the same time.
  */
-export async function createTemporaryDatabase(
-  adminUrl: string,
-  options: { migrated?: boolean } = {},
-): Promise<TemporaryDatabase> {
-  const name = `zenthos_test_${randomBytes(6).toString("hex")}`;
+export async function createTemporaryDatabase(adminUrl: string, options: { migrated?: boolean } = {}): Promise<TemporaryDatabase> {
+  const name = `zenthos_test_${randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = createPool(url.toString(), {
     max: 5,
-    applicationName: "zenthos-test",
+    applicationName: 'zenthos-test',
   });
   if (options.migrated !== false) await migrate(pool);
   return {

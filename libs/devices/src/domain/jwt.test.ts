@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ZenthosError } from '@zenthos/core';
+import { type ZenthosError } from '@zenthos/core';
 import { keyIdOf } from './ed25519';
 import { DEVICE_ID_PATTERN, signDeviceToken, verifyDeviceTokenSignature, type DeviceTokenClaims } from './jwt';
 
