@@ -1,0 +1,126 @@
+import { isZenthosError } from '@zenthos/core';
+import { createMemoryRegistryClient } from '../adapters/memory-registry-client';
+import type { TelemetryRaw } from '../generated/types';
+import { contracts } from '../generated/contracts';
+import { createSerdeWith } from './serde';
+import { frame } from './wire-format';
+
+const telemetry: TelemetryRaw = {
+  message_id: '0b8e6b2e-3c52-4d8e-9a55-8f0f1f6e9a01',
+  device_id: 'esp32-s3-001',
+  device_model: 'esp32-s3',
+  timestamp: 1691020800,
+  sensors: { temperature: 26.7, humidity: 61.2 },
+  firmware_version: 'v0.1.0',
+  model_version: null,
+  ingest_ts: 1691020800123,
+};
+
+const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return isZenthosError(err) ? err.code : `not coded: ${String(err)}`;
+  }
+};
+
+describe('serde', () => {
+  it('encodes a contract under its subject and decodes it back', async () => {
+    const registry = createMemoryRegistryClient();
+    const serde = createSerdeWith(registry);
+    const bytes = await serde.encode('zenthos.telemetry.raw-value', telemetry);
+    expect(bytes[0]).toBe(0);
+    const id = bytes.readInt32BE(1);
+    expect(await registry.lookup('zenthos.telemetry.raw-value', JSON.stringify(contracts['telemetry-raw'].schema))).toMatchObject({
+      id,
+      version: 1,
+    });
+    const decoded = await serde.decode<TelemetryRaw>(bytes);
+    expect(decoded).toEqual({ schemaId: id, value: telemetry });
+  });
+
+  it('reuses the id: the same schema is registered once', async () => {
+    const registry = createMemoryRegistryClient();
+    const serde = createSerdeWith(registry);
+    const a = await serde.encode('zenthos.telemetry.raw-value', telemetry);
+    const b = await serde.encode('zenthos.telemetry.raw-value', { ...telemetry, timestamp: 1 });
+    expect(a.readInt32BE(1)).toBe(b.readInt32BE(1));
+    expect(await registry.listVersions('zenthos.telemetry.raw-value')).toEqual([1]);
+  });
+
+  it('decodes with a reader schema: new fields take their defaults, removed ones are skipped', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const v1 = {
+      type: 'record',
+      name: 'Reading',
+      fields: [
+        { name: 'a', type: 'int' },
+        { name: 'gone', type: 'string' },
+      ],
+    };
+    const v2 = {
+      type: 'record',
+      name: 'Reading',
+      fields: [
+        { name: 'a', type: 'long' },
+        { name: 'added', type: 'string', default: 'x' },
+      ],
+    };
+    const bytes = await serde.encode('demo-value', { a: 7, gone: 'bye' }, { schema: v1 });
+    expect((await serde.decode(bytes, { readerSchema: v2 })).value).toEqual({ a: 7, added: 'x' });
+    expect((await serde.decode(bytes)).value).toEqual({ a: 7, gone: 'bye' });
+  });
+
+  it('refuses a reader schema that cannot read the writer', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const bytes = await serde.encode('demo-value', 'text', { schema: 'string' });
+    expect(await codeOf(serde.decode(bytes, { readerSchema: 'int' }))).toBe('ZEN_SCHEMA_INCOMPATIBLE');
+  });
+
+  it('names the bad field when a value does not match', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const bad = { ...telemetry, timestamp: 'yesterday' } as unknown as TelemetryRaw;
+    await expect(serde.encode('zenthos.telemetry.raw-value', bad)).rejects.toMatchObject({
+      code: 'ZEN_PAYLOAD_INVALID',
+      message: expect.stringContaining('timestamp'),
+    });
+  });
+
+  it('raises ZEN_SCHEMA_UNKNOWN_ID for an id the registry does not know, and remembers it', async () => {
+    const registry = createMemoryRegistryClient();
+    let calls = 0;
+    const counting = { ...registry, getSchemaById: (id: number) => (calls++, registry.getSchemaById(id)) };
+    const serde = createSerdeWith(counting);
+    const bytes = frame(4242, Buffer.from([2]));
+    expect(await codeOf(serde.decode(bytes))).toBe('ZEN_SCHEMA_UNKNOWN_ID');
+    expect(await codeOf(serde.decode(bytes))).toBe('ZEN_SCHEMA_UNKNOWN_ID');
+    expect(calls).toBe(1);
+    expect(await codeOf(serde.decode(frame(0, Buffer.from([2]))))).toBe('ZEN_SCHEMA_UNKNOWN_ID');
+  });
+
+  it('turns corrupt payloads into coded errors', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const bytes = await serde.encode('zenthos.telemetry.raw-value', telemetry);
+    expect(await codeOf(serde.decode(bytes.subarray(0, bytes.length - 3)))).toBe('ZEN_DECODE_TRUNCATED');
+    expect(await codeOf(serde.decode(Buffer.concat([Buffer.from([1]), bytes.subarray(1)])))).toBe('ZEN_DECODE_BAD_MAGIC');
+    expect(await codeOf(serde.decode(Buffer.concat([bytes, Buffer.from([0])])))).toBe('ZEN_DECODE_FAILED');
+  });
+
+  it('without autoRegister, needs the schema to be registered already', async () => {
+    const registry = createMemoryRegistryClient();
+    const serde = createSerdeWith(registry, { autoRegister: false });
+    expect(await codeOf(serde.encode('zenthos.telemetry.raw-value', telemetry))).toBe('ZEN_NOT_FOUND');
+    await registry.register('zenthos.telemetry.raw-value', JSON.stringify(contracts['telemetry-raw'].schema));
+    expect((await serde.encode('zenthos.telemetry.raw-value', telemetry))[0]).toBe(0);
+  });
+
+  it('encodes with the latest registered schema for subjects that are not contracts', async () => {
+    const registry = createMemoryRegistryClient();
+    const id = await registry.register('other-value', '{"type":"array","items":"int"}');
+    const serde = createSerdeWith(registry);
+    const bytes = await serde.encode('other-value', [1, 2, 3]);
+    expect(bytes.readInt32BE(1)).toBe(id);
+    expect((await serde.decode(bytes)).value).toEqual([1, 2, 3]);
+  });
+});

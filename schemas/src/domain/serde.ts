@@ -1,0 +1,209 @@
+import { ZenthosError, isZenthosError } from '@zenthos/core';
+import type { Resolver, Type } from 'avsc';
+import { contracts } from '../generated/contracts';
+import type { ContractValueBySubject } from '../generated/contracts';
+import { parseSchema, schemaText, type AvroSchema } from './avro';
+import { checkBounded, defaultDecodeLimits, type DecodeLimits } from './bounded-check';
+import type { SchemaRegistryClient } from './registry-port';
+import { frame, unframe } from './wire-format';
+
+/** A decoded message: the writer's schema id and the value. */
+export interface Decoded<T = unknown> {
+  readonly schemaId: number;
+  readonly value: T;
+}
+
+/** Options of one encode call. */
+export interface EncodeOptions {
+  /**
+   * The writer schema. Default: the contract of `schemas/avro` for the subject, or else the
+   * latest version registered under the subject.
+   */
+  readonly schema?: AvroSchema;
+}
+
+/** Options of one decode call. */
+export interface DecodeOptions {
+  /**
+   * The reader schema the value is resolved to (Avro schema resolution: defaults for missing
+   * fields, promotion, aliases, unions). Default: the writer's schema.
+   */
+  readonly readerSchema?: AvroSchema;
+}
+
+/** The value type accepted by `encode` for a subject: the generated contract type when known. */
+export type ValueForSubject<S extends string> = S extends keyof ContractValueBySubject ? ContractValueBySubject[S] : unknown;
+
+/** Avro encoder/decoder for the Confluent wire format, with schema and id caches. */
+export interface Serde {
+  /**
+   * Encodes a value under a subject (`<topic>-value`) in the Confluent wire format. The
+   * writer schema's id comes from the registry once and is cached; with `autoRegister` the
+   * schema is registered (same schema again = same id), else it must already be registered.
+   * Raises ZEN_PAYLOAD_INVALID naming the first bad field when the value does not match.
+   */
+  encode<S extends string>(subject: S, value: ValueForSubject<S>, options?: EncodeOptions): Promise<Buffer>;
+  /**
+   * Decodes Confluent wire-format bytes with the writer's schema (fetched by id and cached),
+   * resolved to `readerSchema` when given. Untrusted bytes are checked against size, item and
+   * depth limits before decoding, so any input fails fast with a coded error:
+   * ZEN_DECODE_BAD_MAGIC, ZEN_DECODE_TRUNCATED, ZEN_DECODE_LIMIT_EXCEEDED, ZEN_DECODE_FAILED,
+   * ZEN_SCHEMA_UNKNOWN_ID, or ZEN_SCHEMA_REGISTRY_FAILED (retriable) when the registry is down.
+   */
+  decode<T = unknown>(buf: Uint8Array, options?: DecodeOptions): Promise<Decoded<T>>;
+  /** The id of a schema under a subject (registering it with `autoRegister`); warms the cache. */
+  schemaId(subject: string, schema?: AvroSchema): Promise<number>;
+  /** The registry client the serde uses. */
+  readonly registry: SchemaRegistryClient;
+}
+
+/** Settings of {@link createSerdeWith}. */
+export interface SerdeSettings {
+  /** Register writer schemas on first use (Confluent serializers' auto.register.schemas). Default true. */
+  readonly autoRegister?: boolean;
+  /** Limits for untrusted bytes. */
+  readonly limits?: Partial<DecodeLimits>;
+  /** How long an id the registry does not know is remembered as unknown, so garbage cannot flood the registry. */
+  readonly unknownIdTtlMs?: number;
+  /** Clock for the unknown-id cache. */
+  readonly nowMs?: () => number;
+}
+
+const contractBySubject = new Map<string, AvroSchema>(Object.values(contracts).map((c) => [c.subject, c.schema as AvroSchema]));
+
+/** The contract schema of `schemas/avro` registered under a subject, if any. */
+export const contractSchemaForSubject = (subject: string): AvroSchema | undefined => contractBySubject.get(subject);
+
+/** Builds a serde over any registry client (the HTTP one, or an in-memory one in tests). */
+export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeSettings = {}): Serde {
+  const autoRegister = settings.autoRegister ?? true;
+  const limits: DecodeLimits = { ...defaultDecodeLimits, ...settings.limits };
+  const unknownIdTtlMs = settings.unknownIdTtlMs ?? 30_000;
+  const now = settings.nowMs ?? Date.now;
+
+  // Promises are cached, so concurrent first uses share one registry call; failures are evicted.
+  const typesByText = new Map<string, Type>();
+  const writerById = new Map<number, Promise<Type>>();
+  const unknownIdUntil = new Map<number, number>();
+  const idBySubjectSchema = new Map<string, Promise<{ id: number; type: Type }>>();
+  const latestBySubject = new Map<string, Promise<string>>();
+  const resolvers = new Map<string, Resolver>();
+
+  const typeFor = (text: string): Type => {
+    let type = typesByText.get(text);
+    if (type === undefined) {
+      type = parseSchema(text);
+      typesByText.set(text, type);
+    }
+    return type;
+  };
+
+  const cached = <K, V>(map: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> => {
+    let p = map.get(key);
+    if (p === undefined) {
+      p = load();
+      map.set(key, p);
+      p.catch(() => map.delete(key));
+    }
+    return p;
+  };
+
+  async function writerType(id: number): Promise<Type> {
+    const until = unknownIdUntil.get(id);
+    if (id <= 0 || (until !== undefined && until > now())) {
+      throw new ZenthosError('ZEN_SCHEMA_UNKNOWN_ID', `no schema with id ${id}`);
+    }
+    try {
+      return await cached(writerById, id, async () => typeFor(schemaText(await registry.getSchemaById(id))));
+    } catch (err) {
+      if (isZenthosError(err, 'ZEN_SCHEMA_UNKNOWN_ID')) {
+        if (unknownIdUntil.size > 10_000) unknownIdUntil.clear();
+        unknownIdUntil.set(id, now() + unknownIdTtlMs);
+      }
+      throw err;
+    }
+  }
+
+  async function writerSchemaText(subject: string, schema: AvroSchema | undefined): Promise<string> {
+    if (schema !== undefined) return schemaText(schema);
+    const contract = contractBySubject.get(subject);
+    if (contract !== undefined) return schemaText(contract);
+    return cached(latestBySubject, subject, async () => schemaText((await registry.getVersion(subject, 'latest')).schema));
+  }
+
+  async function idAndType(subject: string, schema: AvroSchema | undefined): Promise<{ id: number; type: Type }> {
+    const text = await writerSchemaText(subject, schema);
+    return cached(idBySubjectSchema, `${subject}\u0000${text}`, async () => {
+      const type = typeFor(text);
+      const id = autoRegister ? await registry.register(subject, text) : (await registry.lookup(subject, text)).id;
+      return { id, type };
+    });
+  }
+
+  return {
+    registry,
+
+    async encode(subject, value, options = {}) {
+      const { id, type } = await idAndType(subject, options.schema);
+      let payload: Buffer;
+      try {
+        payload = type.toBuffer(value);
+      } catch (err) {
+        const problems: string[] = [];
+        type.isValid(value, {
+          errorHook: (path: string[], v: unknown) => problems.push(`${path.join('.') || '(value)'}=${JSON.stringify(v) ?? 'undefined'}`),
+        });
+        throw new ZenthosError(
+          'ZEN_PAYLOAD_INVALID',
+          `value does not match the schema of ${subject}: ${problems.slice(0, 5).join(', ') || (err as Error).message}`,
+          false,
+          { cause: err },
+        );
+      }
+      return frame(id, payload);
+    },
+
+    async decode<T>(buf: Uint8Array, options: DecodeOptions = {}): Promise<Decoded<T>> {
+      const { schemaId, payload } = unframe(buf);
+      const writer = await writerType(schemaId);
+      checkBounded(writer, payload, limits);
+      let reader = writer;
+      let resolver: Resolver | undefined;
+      if (options.readerSchema !== undefined) {
+        const readerText = schemaText(options.readerSchema);
+        reader = typeFor(readerText);
+        if (reader !== writer) {
+          const key = `${schemaId}\u0000${readerText}`;
+          resolver = resolvers.get(key);
+          if (resolver === undefined) {
+            try {
+              resolver = reader.createResolver(writer);
+            } catch (err) {
+              throw new ZenthosError(
+                'ZEN_SCHEMA_INCOMPATIBLE',
+                `reader schema cannot read writer schema ${schemaId}: ${(err as Error).message}`,
+                false,
+                {
+                  cause: err,
+                },
+              );
+            }
+            resolvers.set(key, resolver);
+          }
+        }
+      }
+      try {
+        // The bytes were walked against the writer schema above, so avsc's reader cannot run away.
+        return { schemaId, value: reader.fromBuffer(payload, resolver, true) as T };
+      } catch (err) {
+        throw new ZenthosError('ZEN_DECODE_FAILED', `cannot decode payload with schema ${schemaId}: ${(err as Error).message}`, false, {
+          cause: err,
+        });
+      }
+    },
+
+    async schemaId(subject, schema) {
+      return (await idAndType(subject, schema)).id;
+    },
+  };
+}
