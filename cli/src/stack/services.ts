@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ZenthosError } from '@zenthos/core';
 import type { StackConfig } from './config';
 import { run, which, type LaunchSpec } from './process';
@@ -63,6 +64,25 @@ function ownedDir(dir: string, user?: string): void {
     const gid = run('id', ['-g', user]).trim();
     chownSync(dir, Number(ids), Number(gid));
   }
+}
+
+/**
+ * The folder PostgreSQL keeps its data in. PostgreSQL refuses to run as root, so as root it runs
+ * as the `postgres` user, which must be able to reach the folder. When the project lives where
+ * that user cannot go (a home folder with mode 700, say), the data goes to a folder of its own
+ * under /var/lib and `.zenthos/data/postgres` links to it.
+ */
+function postgresHome(dataDir: string, osUser: string | undefined): string {
+  if (existsSync(dataDir)) return realpathSync(dataDir);
+  mkdirSync(dirname(dataDir), { recursive: true });
+  if (osUser && spawnSync('runuser', ['-u', osUser, '--', 'test', '-x', dirname(dataDir)]).status !== 0) {
+    const outside = join('/var/lib/zenthos-stack', createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres');
+    ownedDir(outside, osUser);
+    symlinkSync(outside, dataDir);
+    return outside;
+  }
+  ownedDir(dataDir, osUser);
+  return dataDir;
 }
 
 function kafkaService(cfg: StackConfig): ServiceDef {
@@ -220,10 +240,10 @@ function postgresService(cfg: StackConfig): ServiceDef {
       if (!postgresBinDir()) await ensureDebianPackages(['postgresql']);
       const bin = postgresBinDir();
       if (!bin) throw missingTool('postgres', 'postgres', 'postgresql');
-      const pgdata = join(paths.data, 'pgdata');
-      ownedDir(paths.data, osUser);
+      const home = postgresHome(paths.data, osUser);
+      const pgdata = join(home, 'pgdata');
       if (!existsSync(join(pgdata, 'PG_VERSION'))) {
-        const pwfile = join(paths.data, 'pwfile');
+        const pwfile = join(home, 'pwfile');
         writeFileSync(pwfile, `${password}\n`);
         chmodSync(pwfile, 0o644);
         run(
@@ -234,14 +254,15 @@ function postgresService(cfg: StackConfig): ServiceDef {
           },
         );
       }
-      ownedDir(join(paths.data, 'socket'), osUser);
+      ownedDir(join(home, 'socket'), osUser);
     },
     launchSpec(paths) {
       const bin = postgresBinDir() ?? '/usr/lib/postgresql/15/bin';
+      const home = postgresHome(paths.data, osUser);
       const settings = [
         `listen_addresses=${host === 'localhost' ? 'localhost' : host}`,
         `port=${port}`,
-        `unix_socket_directories=${join(paths.data, 'socket')}`,
+        `unix_socket_directories=${join(home, 'socket')}`,
         'max_connections=200',
         'shared_buffers=256MB',
         'logging_collector=off',
@@ -249,7 +270,7 @@ function postgresService(cfg: StackConfig): ServiceDef {
       if (timescaleAvailable(bin)) settings.push('shared_preload_libraries=timescaledb', 'timescaledb.telemetry_level=off');
       return {
         command: join(bin, 'postgres'),
-        args: ['-D', join(paths.data, 'pgdata'), ...settings.flatMap((s) => ['-c', s])],
+        args: ['-D', join(home, 'pgdata'), ...settings.flatMap((s) => ['-c', s])],
         user: osUser,
         logFile: paths.logFile,
         pidFile: paths.pidFile,
