@@ -346,7 +346,7 @@ function rabbitService(cfg: StackConfig): ServiceDef {
         env: {
           ...process.env,
           HOME: join(paths.data, 'home'),
-          RABBITMQ_NODENAME: 'zenthos@localhost',
+          RABBITMQ_NODENAME: `zenthos-${port}@localhost`,
           RABBITMQ_NODE_IP_ADDRESS: host === 'localhost' ? '127.0.0.1' : host,
           RABBITMQ_NODE_PORT: String(port),
           RABBITMQ_DIST_PORT: String(port + 20000),
