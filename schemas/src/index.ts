@@ -27,3 +27,16 @@ export { createHttpRegistryClient, type HttpRegistryClientOptions } from './adap
 export { createMemoryRegistryClient } from './adapters/memory-registry-client';
 export { RegistryError, schemasErrorCodes } from './errors';
 export { topicOfKey, subjectOfKey } from './domain/codegen';
+export { checkCompatibility, checkReadable, type Incompatibility } from './domain/compatibility';
+export { createRegistryService, registryError, type RegistryService, type SchemaLog, type SchemaRequest } from './domain/registry-service';
+export { RegistryStore, recordKeys, recordValues, type LogRecord, type StoredVersion } from './domain/registry-store';
+export { createKafkaSchemaLog, type KafkaSchemaLog, type KafkaSchemaLogOptions } from './adapters/kafka-schema-log';
+export { createMemorySchemaLog, type MemorySchemaLog } from './adapters/memory-schema-log';
+export {
+  createRegistryRequestHandler,
+  startRegistryHttpServer,
+  REGISTRY_CONTENT_TYPE,
+  type RegistryHttpServer,
+} from './adapters/registry-http';
+export { startRegistry, startRegistryFromEnv, type RegistryOptions, type RunningRegistry } from './main';
+export { registryEnv, clientEnv } from './config';
