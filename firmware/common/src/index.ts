@@ -50,3 +50,12 @@ export { utf8Encode, utf8Decode, base64Encode, base64Decode, hexEncode, concatBy
 export { createSoftwareCrypto } from './domain/software-crypto';
 export { createSha256, sha512 } from './domain/sha2';
 export { ed25519Verify } from './domain/ed25519';
+export {
+  buildStatus,
+  buildInference,
+  type StatusPayload,
+  type InferencePayload,
+  type DeviceState,
+  type MessageContext,
+} from './domain/messages';
+export { createMemorySlotStore, type MemorySlotStore, type MemorySlotStoreSettings } from './adapters/memory-slot-store';

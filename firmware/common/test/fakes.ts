@@ -84,6 +84,8 @@ export const createCountingRandom = (): RandomPort => {
     bytes(count) {
       const out = new Uint8Array(count);
       for (let i = 0; i < count; i++) out[i] = (n * 131 + i * 17 + 3) & 0xff;
+      // The counter itself in the last four bytes keeps every draw distinct.
+      for (let i = 0; i < 4 && i < count; i++) out[count - 1 - i] = (n >>> (8 * i)) & 0xff;
       n++;
       return out;
     },

@@ -3,7 +3,8 @@ import { utf8Decode, utf8Encode } from './bytes';
 import { createOtaClient, type OtaClient, type OtaPhase, type OtaReport } from './ota-client';
 import type { DevicePorts, SensorReadings } from './ports';
 import { createPublisher, type PublishCounters } from './publisher';
-import { buildTelemetry, epochSeconds, topicFor, type DeviceIdentity } from './telemetry';
+import { buildInference, buildStatus, type MessageContext } from './messages';
+import { buildTelemetry, topicFor, type DeviceIdentity } from './telemetry';
 import { uuidV4 } from './uuid';
 import type { ReleaseKind } from './version';
 
@@ -134,6 +135,18 @@ export const createDevice = (ports: DevicePorts, settings: DeviceSettings): Devi
   const timers: Timer[] = [];
   let connectWaiters: (() => void)[] = [];
 
+  // Uptime counts from the first synced wall-clock reading: before SNTP answers, the device's
+  // clock says 1970 and a difference with it would be meaningless.
+  let startedMs: number | undefined;
+  const messageContext = (): MessageContext & { uptimeS?: number } => ({
+    identity,
+    messageId: uuidV4(ports.random),
+    nowMs: ports.clock.nowMs(),
+    firmwareVersion: settings.firmwareVersion,
+    modelVersion,
+    ...(startedMs === undefined ? {} : { uptimeS: Math.max(0, Math.floor((ports.clock.nowMs() - startedMs) / 1000)) }),
+  });
+
   const publishJson = (channel: 'status' | 'inference' | 'telemetry', body: unknown): void => {
     publisher.enqueue(topicFor(identity, channel), utf8Encode(JSON.stringify(body)));
   };
@@ -142,18 +155,7 @@ export const createDevice = (ports: DevicePorts, settings: DeviceSettings): Devi
     if (r.state === 'installed') counters.otaInstalled++;
     else if (r.state === 'failed') counters.otaFailed++;
     else if (r.state === 'rolled_back') counters.otaRolledBack++;
-    publishJson('status', {
-      message_id: uuidV4(ports.random),
-      device_id: identity.deviceId,
-      device_model: identity.deviceModel,
-      timestamp: epochSeconds(ports.clock.nowMs()),
-      kind: r.kind,
-      state: r.state,
-      version: r.version,
-      ...(r.reason === undefined ? {} : { reason: r.reason }),
-      firmware_version: settings.firmwareVersion,
-      ...(modelVersion === undefined ? {} : { model_version: modelVersion }),
-    });
+    publishJson('status', buildStatus(messageContext(), r));
     emit({ type: 'ota', report: r });
   };
 
@@ -266,17 +268,12 @@ export const createDevice = (ports: DevicePorts, settings: DeviceSettings): Devi
     if (!inference || modelVersion === undefined || !ports.clock.synced()) return;
     try {
       const input = sample ?? (await ports.sensors.read());
+      const version = modelVersion;
+      const startedRunMs = ports.clock.nowMs();
       const out = await inference.run(input);
+      const latencyMs = ports.clock.nowMs() - startedRunMs;
       counters.inferences++;
-      publishJson('inference', {
-        message_id: uuidV4(ports.random),
-        device_id: identity.deviceId,
-        device_model: identity.deviceModel,
-        timestamp: epochSeconds(ports.clock.nowMs()),
-        model_version: modelVersion,
-        result: out.result,
-        confidence: out.confidence,
-      });
+      publishJson('inference', buildInference({ ...messageContext(), modelVersion: version }, out, latencyMs));
     } catch (err) {
       countError(err, 'ZEN_FW_INFERENCE_FAILED');
     }
@@ -338,6 +335,7 @@ export const createDevice = (ports: DevicePorts, settings: DeviceSettings): Devi
     });
     await syncTime();
     if (!running) return;
+    startedMs = ports.clock.nowMs();
     // Settle a pending firmware first: until it is confirmed, the bootloader would roll it back.
     await firmwareOta.handleBoot();
     if (modelOta && modelSlots && inference) {
@@ -351,6 +349,7 @@ export const createDevice = (ports: DevicePorts, settings: DeviceSettings): Devi
       }
       await modelOta.handleBoot();
     }
+    publishJson('status', buildStatus(messageContext(), undefined, 'online'));
     every(telemetryIntervalMs, async () => void (await sampleTelemetry()), true);
     if (modelOta) every(inferenceIntervalMs, () => runInference(), false);
     every(otaCheckIntervalMs, () => checkForUpdates('firmware'), true);

@@ -158,10 +158,16 @@ export interface CryptoPort {
   verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): MaybePromise<boolean>;
 }
 
-/** Result of one inference. */
+/** Result of one inference, shaped like the `inference.raw` Avro record. */
 export interface InferenceResult {
-  readonly result: Readonly<Record<string, unknown>>;
+  /** Top class, e.g. `"person"`. */
+  readonly label?: string;
+  /** Confidence of `label` (0..1). */
   readonly confidence: number;
+  /** Score per class. */
+  readonly scores?: Readonly<Record<string, number>>;
+  /** Anything else the model returns; published as `result_json` text. */
+  readonly result?: Readonly<Record<string, unknown>>;
 }
 
 /** Runs the ML model in the active model slot. */

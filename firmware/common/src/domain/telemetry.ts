@@ -22,8 +22,8 @@ export interface TelemetryPayload {
   readonly timestamp: number;
   readonly sensors: SensorReadings;
   readonly firmware_version: string;
-  /** Omitted while no ML model has been installed. */
-  readonly model_version?: string;
+  /** `null` while no ML model has been installed (Avro `["null","string"]`). */
+  readonly model_version: string | null;
 }
 
 /** Inputs of one telemetry message. */
@@ -57,7 +57,7 @@ export const buildTelemetry = (input: TelemetryInput): { payload: TelemetryPaylo
     timestamp: epochSeconds(input.nowMs),
     sensors,
     firmware_version: input.firmwareVersion,
-    ...(input.modelVersion === undefined ? {} : { model_version: input.modelVersion }),
+    model_version: input.modelVersion ?? null,
   };
   return { payload, rejected };
 };
