@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, watchFile } from 'node:fs';
 import type { Command } from 'commander';
+import { createPool, migrate } from '@zenthos/db';
 import { projectRoot } from '../project';
 import { loadStackConfig } from './config';
 import { Stack, type ServiceStatus } from './stack';
@@ -42,9 +43,21 @@ export function registerStackCommands(program: Command): void {
     .command('up')
     .description('start every service that is not running yet and wait until each is healthy (idempotent)')
     .argument('[services...]', 'only these services (kafka, postgres, rabbitmq, redis, mosquitto)')
-    .action(async (services: string[]) => {
+    .option('--no-migrate', 'do not apply the database migrations once PostgreSQL is up')
+    .action(async (services: string[], opts: { migrate: boolean }) => {
       const results = await createStack().up(services, say);
       for (const r of results) say(`${r.name.padEnd(10)} ${r.action.padEnd(16)} ${r.address}`);
+      if (opts.migrate && results.some((r) => r.name === 'postgres')) {
+        const pool = createPool(loadStackConfig().DATABASE_URL, { max: 1, applicationName: 'zenthos-stack' });
+        try {
+          const { applied, alreadyApplied } = await migrate(pool);
+          say(
+            `postgres   migrations: ${applied.length} applied${applied.length ? ` (${applied.join(', ')})` : ''}, ${alreadyApplied} already in place`,
+          );
+        } finally {
+          await pool.end();
+        }
+      }
     });
 
   stack
