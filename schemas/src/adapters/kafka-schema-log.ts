@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ZenthosError, type Logger } from '@zenthos/core';
-import { createKafkajs, ensureTopics } from '@zenthos/kafka';
-import type { Consumer, Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { SchemaLog } from '../domain/registry-service';
 import type { LogRecord, RegistryStore } from '../domain/registry-store';
 
@@ -32,7 +31,12 @@ const NOOP_KEY = JSON.stringify({ keytype: 'NOOP', magic: 0 });
  * replay of the topic gives, so ids and versions survive restarts unchanged.
  */
 export function createKafkaSchemaLog(options: KafkaSchemaLogOptions): KafkaSchemaLog {
-  const kafka = createKafkajs({ clientId: 'zenthos-schema-registry', brokers: options.brokers });
+  const kafka = new Kafka({
+    clientId: 'zenthos-schema-registry',
+    brokers: [...options.brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5 },
+  });
   const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
@@ -79,7 +83,17 @@ export function createKafkaSchemaLog(options: KafkaSchemaLogOptions): KafkaSchem
       await admin.connect();
       try {
         // One partition keeps a total order of writes; compaction keeps the latest of each key.
-        await ensureTopics(admin, [{ topic: options.topic, partitions: 1, config: { 'cleanup.policy': 'compact' } }]);
+        if (!(await admin.listTopics()).includes(options.topic)) {
+          await admin
+            .createTopics({
+              waitForLeaders: true,
+              topics: [{ topic: options.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+            })
+            .catch((err: unknown) => {
+              // Another registry instance may have created it in between.
+              if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+            });
+        }
       } finally {
         await admin.disconnect();
       }
