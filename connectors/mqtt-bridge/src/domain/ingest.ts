@@ -1,0 +1,122 @@
+import type { InvalidReason } from '../errors';
+import { contractOfKind, validatePayload, type PayloadRules, type RawRecord } from './payload';
+import { parseDeviceTopic, type DeviceIdentity, type MessageKind } from './topics';
+
+/** Kafka topic names the bridge writes, derived from one prefix (default `zenthos`). */
+export interface TopicNames {
+  /** `<prefix>.<kind>.raw` */
+  raw(kind: MessageKind): string;
+  /** `<prefix>.dlq` */
+  readonly dlq: string;
+}
+
+/** Topic names for a prefix: `zenthos` gives `zenthos.telemetry.raw`, …, `zenthos.dlq` (DESIGN.md, Kafka). */
+export const topicNames = (prefix: string): TopicNames => ({
+  raw: (kind) => `${prefix}.${kind}.raw`,
+  dlq: `${prefix}.dlq`,
+});
+
+/** Header names of the records the bridge produces. */
+export const headerNames = {
+  messageId: 'message_id',
+  deviceId: 'device_id',
+  /** DLQ: the reason code (one of invalidReasons). */
+  reason: 'dlq.reason',
+  /** DLQ: the error code (ZEN_PAYLOAD_INVALID). */
+  errorCode: 'dlq.error_code',
+  /** DLQ: human-readable error. */
+  error: 'dlq.error',
+  /** DLQ: where the bytes came from, `mqtt`. */
+  source: 'dlq.source',
+  /** DLQ: the MQTT topic the payload was published on. */
+  sourceTopic: 'dlq.source_topic',
+} as const;
+
+/** One message received from a device. */
+export interface DeviceMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  /** The authenticated device; in external-broker mode, the device named by the topic. */
+  readonly identity: DeviceIdentity;
+  readonly receivedAtMs: number;
+}
+
+/** What to do with a message: produce the record, or dead-letter the original bytes. */
+export type IngestPlan =
+  | {
+      readonly kind: 'produce';
+      readonly messageKind: MessageKind;
+      readonly topic: string;
+      readonly subject: string;
+      readonly schema: object;
+      readonly key: string;
+      readonly record: RawRecord;
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: 'deadLetter';
+      readonly messageKind: MessageKind | undefined;
+      readonly topic: string;
+      readonly key: string;
+      readonly value: Buffer;
+      readonly reason: InvalidReason;
+      readonly headers: Readonly<Record<string, string>>;
+    };
+
+/** Settings of {@link planIngest}. */
+export interface IngestRules extends PayloadRules {
+  readonly mqttRoot: string;
+  readonly topics: TopicNames;
+}
+
+/** The DLQ record for bytes that failed a check (also used when Avro encoding refuses a value). */
+export function deadLetterPlan(
+  msg: DeviceMessage,
+  messageKind: MessageKind | undefined,
+  reason: InvalidReason,
+  error: string,
+  topics: TopicNames,
+  messageId?: string,
+): IngestPlan {
+  return {
+    kind: 'deadLetter',
+    messageKind,
+    topic: topics.dlq,
+    key: msg.identity.deviceId,
+    value: msg.payload,
+    reason,
+    headers: {
+      [headerNames.reason]: reason,
+      [headerNames.errorCode]: 'ZEN_PAYLOAD_INVALID',
+      [headerNames.error]: error.slice(0, 1000),
+      [headerNames.source]: 'mqtt',
+      [headerNames.sourceTopic]: msg.topic,
+      [headerNames.deviceId]: msg.identity.deviceId,
+      ...(messageId === undefined ? {} : { [headerNames.messageId]: messageId }),
+    },
+  };
+}
+
+/**
+ * Decides where a device message goes (the pure part of handling a PUBLISH): a valid payload
+ * becomes a `<prefix>.<kind>.raw` record keyed by device id with `message_id` in the headers;
+ * anything else becomes a DLQ record carrying the original bytes and the reason. The topic has
+ * already passed the ACL, so it parses.
+ */
+export function planIngest(msg: DeviceMessage, rules: IngestRules): IngestPlan {
+  const parsed = parseDeviceTopic(msg.topic, rules.mqttRoot);
+  if (!parsed) return deadLetterPlan(msg, undefined, 'schema_mismatch', `not a device topic: ${msg.topic}`, rules.topics);
+  const result = validatePayload(parsed.kind, msg.payload, msg.identity, msg.receivedAtMs, rules);
+  if (!result.ok) return deadLetterPlan(msg, parsed.kind, result.reason, result.message, rules.topics, result.messageId);
+  const topic = rules.topics.raw(parsed.kind);
+  return {
+    kind: 'produce',
+    messageKind: parsed.kind,
+    topic,
+    subject: `${topic}-value`,
+    schema: contractOfKind[parsed.kind].schema,
+    key: msg.identity.deviceId,
+    record: result.record,
+    headers: { [headerNames.messageId]: result.record.message_id, [headerNames.deviceId]: msg.identity.deviceId },
+  };
+}

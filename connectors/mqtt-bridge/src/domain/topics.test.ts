@@ -1,0 +1,67 @@
+import { authorizePublishTopic, authorizeSubscribeFilter, authorizeWillTopic, parseDeviceTopic } from './topics';
+
+const me = { deviceId: 'esp32-s3-001', model: 'esp32-s3' };
+
+describe('parseDeviceTopic', () => {
+  it.each([
+    ['zenthos/esp32-s3/esp32-s3-001/telemetry', { model: 'esp32-s3', deviceId: 'esp32-s3-001', kind: 'telemetry' }],
+    ['zenthos/esp32-cam/cam-7/logs', { model: 'esp32-cam', deviceId: 'cam-7', kind: 'logs' }],
+    ['zenthos/m/d/ota', undefined],
+    ['zenthos/m/d/telemetry/extra', undefined],
+    ['other/m/d/telemetry', undefined],
+    ['zenthos//d/telemetry', undefined],
+    ['zenthos/+/d/telemetry', undefined],
+  ])('%s', (topic, expected) => {
+    expect(parseDeviceTopic(topic, 'zenthos')).toEqual(expected);
+  });
+});
+
+describe('authorizePublishTopic', () => {
+  it.each([
+    ['zenthos/esp32-s3/esp32-s3-001/telemetry', undefined],
+    ['zenthos/esp32-s3/esp32-s3-001/status', undefined],
+    ['zenthos/esp32-s3/esp32-s3-001/inference', undefined],
+    ['zenthos/esp32-s3/esp32-s3-001/logs', undefined],
+    ['', 'empty_topic'],
+    ['zenthos/esp32-s3/esp32-s3-002/telemetry', 'foreign_topic'],
+    ['zenthos/esp32-cam/esp32-s3-001/telemetry', 'model_mismatch'],
+    ['zenthos/esp32-s3/esp32-s3-001/ota', 'bad_topic'],
+    ['zenthos/esp32-s3/esp32-s3-001/config', 'bad_topic'],
+    ['zenthos/#', 'wildcard'],
+    ['zenthos/esp32-s3/+/telemetry', 'wildcard'],
+    ['$SYS/broker/uptime', 'sys_topic'],
+    ['$share/g/zenthos/esp32-s3/esp32-s3-001/telemetry', 'sys_topic'],
+    ['zenthos/esp32-s3/esp32-s3-001/telemetry/', 'bad_topic'],
+  ])('%s → %s', (topic, reason) => {
+    const decision = authorizePublishTopic(me, topic, 'zenthos');
+    expect(decision).toEqual(reason === undefined ? { allowed: true } : { allowed: false, reason });
+  });
+
+  it('uses the configured root', () => {
+    expect(authorizePublishTopic(me, 'zt-1/esp32-s3/esp32-s3-001/telemetry', 'zt-1')).toEqual({ allowed: true });
+    expect(authorizePublishTopic(me, 'zenthos/esp32-s3/esp32-s3-001/telemetry', 'zt-1')).toEqual({ allowed: false, reason: 'bad_topic' });
+  });
+
+  it('applies the same rule to Will topics', () => {
+    expect(authorizeWillTopic(me, 'zenthos/esp32-s3/esp32-s3-001/status', 'zenthos')).toEqual({ allowed: true });
+    expect(authorizeWillTopic(me, 'zenthos/esp32-s3/other/status', 'zenthos')).toEqual({ allowed: false, reason: 'foreign_topic' });
+  });
+});
+
+describe('authorizeSubscribeFilter', () => {
+  it.each([
+    ['zenthos/esp32-s3/esp32-s3-001/ota', undefined],
+    ['zenthos/esp32-s3/esp32-s3-002/ota', 'foreign_topic'],
+    ['zenthos/esp32-cam/esp32-s3-001/ota', 'model_mismatch'],
+    ['zenthos/esp32-s3/esp32-s3-001/telemetry', 'foreign_topic'],
+    ['zenthos/#', 'wildcard'],
+    ['zenthos/esp32-s3/esp32-s3-001/+', 'wildcard'],
+    ['#', 'wildcard'],
+    ['$SYS/#', 'sys_topic'],
+    ['', 'empty_topic'],
+    ['elsewhere', 'bad_topic'],
+  ])('%s → %s', (filter, reason) => {
+    const decision = authorizeSubscribeFilter(me, filter, 'zenthos');
+    expect(decision).toEqual(reason === undefined ? { allowed: true } : { allowed: false, reason });
+  });
+});
