@@ -6,6 +6,7 @@ import { projectRoot } from './project';
 import { registerStackCommands } from './stack/commands';
 import { registerDbCommands } from '@zenthos/db';
 import { registerDevicesCommands } from '@zenthos/devices';
+import { registerSchemasCommands } from '@zenthos/schemas';
 
 /**
  * Builds the `zenthos` command. Each area of the project contributes its own sub-commands
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   registerStackCommands(program);
   registerDbCommands(program);
   registerDevicesCommands(program);
+  registerSchemasCommands(program);
   return program;
 }
 

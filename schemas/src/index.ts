@@ -40,3 +40,4 @@ export {
 } from './adapters/registry-http';
 export { startRegistry, startRegistryFromEnv, type RegistryOptions, type RunningRegistry } from './main';
 export { registryEnv, clientEnv } from './config';
+export { registerSchemasCommands, checkContracts, schemasPackageDir, type CheckVerdict } from './cli';

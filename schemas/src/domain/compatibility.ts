@@ -173,22 +173,22 @@ const mismatch = (r: AvscType, w: AvscType, path: string): Incompatibility => ({
 export function checkCompatibility(
   level: CompatibilityLevel,
   candidate: Type,
-  existing: ReadonlyArray<{ readonly version: number; readonly type: Type }>,
+  existing: ReadonlyArray<{ readonly version: number; readonly type: Type; readonly label?: string }>,
 ): string[] {
   if (level === 'NONE' || existing.length === 0) return [];
   const targets = level.endsWith('_TRANSITIVE') ? existing : existing.slice(-1);
   const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
   const forward = level.startsWith('FORWARD') || level.startsWith('FULL');
   const messages: string[] = [];
-  for (const { version, type } of targets) {
+  for (const { version, type, label = `version ${version}` } of targets) {
     if (backward) {
       for (const i of checkReadable(candidate, type)) {
-        messages.push(`${i.rule} at ${i.path || '/'}: ${i.message} (new schema reading version ${version}, ${level})`);
+        messages.push(`${i.rule} at ${i.path || '/'}: ${i.message} (new schema reading ${label}, ${level})`);
       }
     }
     if (forward) {
       for (const i of checkReadable(type, candidate)) {
-        messages.push(`${i.rule} at ${i.path || '/'}: ${i.message} (version ${version} reading the new schema, ${level})`);
+        messages.push(`${i.rule} at ${i.path || '/'}: ${i.message} (${label} reading the new schema, ${level})`);
       }
     }
   }
