@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
-import { createSerde, contracts, type TelemetryRaw } from '../src';
+import { isZenthosError } from '@zenthos/core';
+import { createHttpRegistryClient, createSerde, contracts, frame, type TelemetryRaw } from '../src';
 import { startRegistry, type RunningRegistry } from '../src/main';
 import { evolutionCases } from './evolution-cases';
 
@@ -108,6 +109,58 @@ describe('registry with @kafkajs/confluent-schema-registry', () => {
       fields: [...base.fields, { name: 'battery_pct', type: ['null', 'double'], default: null, doc: 'Battery level.' }],
     };
     expect((await serde.decode(theirs, { readerSchema: newer })).value).toEqual({ ...enriched, battery_pct: null });
+  });
+});
+
+describe('Zenthos clients against the running registry', () => {
+  const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
+    try {
+      await p;
+      return undefined;
+    } catch (err) {
+      return isZenthosError(err) ? err.code : `not coded: ${String(err)}`;
+    }
+  };
+
+  it('decodes untrusted bytes with bounded, coded failures', async () => {
+    const serde = createSerde({ registryUrl: registry.url });
+    const subject = `bounded-${randomUUID()}-value`;
+    const arraySchema = { type: 'array', items: 'null' };
+    const good = await serde.encode(subject, [null, null], { schema: arraySchema });
+    const id = good.readInt32BE(1);
+    expect((await serde.decode(good)).value).toEqual([null, null]);
+    // 2^40 zero-byte items would make avsc loop and allocate without end.
+    const hugeCount = frame(id, Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x00]));
+    expect(await codeOf(serde.decode(hugeCount))).toBe('ZEN_DECODE_LIMIT_EXCEEDED');
+    expect(await codeOf(serde.decode(good.subarray(0, 5)))).toBe('ZEN_DECODE_TRUNCATED');
+    expect(await codeOf(serde.decode(frame(2_000_000_000, Buffer.from([0]))))).toBe('ZEN_SCHEMA_UNKNOWN_ID');
+    const stringId = await serde.schemaId(`bounded-${randomUUID()}-value`, 'string');
+    expect(await codeOf(serde.decode(frame(stringId, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f, 0x41]))))).toBe('ZEN_DECODE_TRUNCATED');
+    const unionId = await serde.schemaId(`bounded-${randomUUID()}-value`, ['null', 'string']);
+    expect(await codeOf(serde.decode(frame(unionId, Buffer.from([0x08]))))).toBe('ZEN_DECODE_FAILED');
+  });
+
+  it('maps registry answers to coded errors', async () => {
+    const client = createHttpRegistryClient({ url: registry.url });
+    const subject = `codes-${randomUUID()}`;
+    await client.register(subject, '{"type":"record","name":"C","fields":[{"name":"a","type":"int"}]}');
+    expect(await codeOf(client.lookup(subject, '"string"'))).toBe('ZEN_SCHEMA_NOT_REGISTERED');
+    expect(await codeOf(client.register(subject, '{"type":"record","name":"C","fields":[{"name":"a","type":"string"}]}'))).toBe(
+      'ZEN_SCHEMA_INCOMPATIBLE',
+    );
+    expect(await codeOf(client.register(subject, '{"type":"nope"}'))).toBe('ZEN_SCHEMA_INVALID');
+    expect(await codeOf(client.getVersion(`missing-${randomUUID()}`, 'latest'))).toBe('ZEN_NOT_FOUND');
+    const down = createHttpRegistryClient({ url: 'http://127.0.0.1:1', timeoutMs: 2000 });
+    const failure = await down.listSubjects().catch((err: unknown) => err);
+    expect(failure).toMatchObject({ code: 'ZEN_SCHEMA_REGISTRY_FAILED', retriable: true });
+    const compat = await client.testCompatibility(subject, '{"type":"record","name":"C","fields":[{"name":"a","type":"string"}]}');
+    expect(compat.isCompatible).toBe(false);
+    expect(compat.messages.join()).toContain('TYPE_MISMATCH');
+    expect(await client.getCompatibility(subject)).toBe('BACKWARD');
+    await client.setCompatibility('NONE', subject);
+    expect(await client.getCompatibility(subject)).toBe('NONE');
+    expect(await client.deleteSubject(subject)).toEqual([1]);
+    expect(await client.deleteSubject(subject, true)).toEqual([1]);
   });
 });
 
