@@ -59,3 +59,4 @@ export {
   type MessageContext,
 } from './domain/messages';
 export { createMemorySlotStore, type MemorySlotStore, type MemorySlotStoreSettings } from './adapters/memory-slot-store';
+export { createLinearModelInference, parseLinearModel, runLinearModel, type LinearModel } from './domain/linear-model';
