@@ -37,6 +37,7 @@ export {
   startRegistryHttpServer,
   REGISTRY_CONTENT_TYPE,
   type RegistryHttpServer,
+  type RegistryHandlerOptions,
 } from './adapters/registry-http';
 export { startRegistry, startRegistryFromEnv, type RegistryOptions, type RunningRegistry } from './main';
 export { registryEnv, clientEnv } from './config';

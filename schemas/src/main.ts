@@ -37,7 +37,14 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   await log.start();
   const service = createRegistryService({ store, log, defaultLevel: options.defaultLevel ?? 'BACKWARD' });
   const host = options.host ?? '0.0.0.0';
-  const http = await startRegistryHttpServer(service, { host, port: options.port, logger });
+  const http = await startRegistryHttpServer(service, {
+    host,
+    port: options.port,
+    logger,
+    metrics: () =>
+      `# TYPE zenthos_schema_registry_subjects gauge\nzenthos_schema_registry_subjects ${store.subjectNames().length}\n` +
+      `# TYPE zenthos_schema_registry_ignored_records_total counter\nzenthos_schema_registry_ignored_records_total ${store.ignoredRecords}\n`,
+  });
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   logger.info({ port: http.port, topic: options.topic ?? '_schemas' }, 'schema registry listening');
   return {

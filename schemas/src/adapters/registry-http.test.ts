@@ -98,6 +98,14 @@ describe('registry REST API (in-memory log)', () => {
     expect(res.type).toBe(REGISTRY_CONTENT_TYPE);
   });
 
+  it('serves /health, /ready and /metrics beside the Confluent routes', async () => {
+    expect((await call('GET', '/health')).body).toMatchObject({ status: 'ok' });
+    expect((await call('GET', '/ready')).status).toBe(200);
+    await call('GET', '/subjects/none/versions');
+    const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('zenthos_schema_registry_requests_total{status="404"} 1');
+  });
+
   it('answers an unknown version of a known subject with 40402', async () => {
     await call('POST', '/subjects/s/versions', { schema: schemaV1 });
     expect((await call('GET', '/subjects/s/versions/7')).body.error_code).toBe(40402);

@@ -107,13 +107,47 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Builds the request handler: Confluent routes, content type and `{error_code, message}` error bodies. */
+/** Options of the request handler. */
+export interface RegistryHandlerOptions {
+  readonly logger?: Logger;
+  /** Extra Prometheus lines for `/metrics` (e.g. store sizes). */
+  readonly metrics?: () => string;
+}
+
+/**
+ * Builds the request handler: Confluent routes, content type and `{error_code, message}` error
+ * bodies, plus the `/health`, `/ready` and `/metrics` every Zenthos service serves (Confluent
+ * has no routes with those names, so clients are unaffected).
+ */
 export function createRegistryRequestHandler(
   service: RegistryService,
-  logger?: Logger,
+  options: RegistryHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const { logger } = options;
   const table = routes(service);
+  const requestsByStatus = new Map<number, number>();
+  const ops = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+    if (req.method !== 'GET') return false;
+    if (path === '/health' || path === '/ready') {
+      // The service only listens once the log is replayed, so answering means ready.
+      const body =
+        path === '/health' ? { status: 'ok', ts: Math.floor(Date.now() / 1000) } : { status: 'ready', checks: { schemas_log: 'ok' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return true;
+    }
+    if (path === '/metrics') {
+      const lines = ['# TYPE zenthos_schema_registry_requests_total counter'];
+      for (const [status, n] of [...requestsByStatus].sort((a, b) => a[0] - b[0])) {
+        lines.push(`zenthos_schema_registry_requests_total{status="${status}"} ${n}`);
+      }
+      const text = `${lines.join('\n')}\n${options.metrics?.() ?? ''}`;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
+      return true;
+    }
+    return false;
+  };
   const send = (res: ServerResponse, status: number, body: unknown): void => {
+    requestsByStatus.set(status, (requestsByStatus.get(status) ?? 0) + 1);
     const text = typeof body === 'object' && body !== null && 'raw' in body ? String((body as { raw: string }).raw) : JSON.stringify(body);
     res.writeHead(status, { 'content-type': REGISTRY_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
     res.end(text);
@@ -123,6 +157,7 @@ export function createRegistryRequestHandler(
       const url = new URL(req.url ?? '/', 'http://registry');
       const path = url.pathname.replace(/\/+$/, '') || '/';
       let matchedPath = false;
+      if (ops(req, res, path)) return;
       try {
         for (const route of table) {
           const m = route.pattern.exec(path);
@@ -161,9 +196,9 @@ export interface RegistryHttpServer {
 /** Starts the REST API on host:port (port 0 = any free port). */
 export async function startRegistryHttpServer(
   service: RegistryService,
-  opts: { host: string; port: number; logger?: Logger },
+  opts: { host: string; port: number } & RegistryHandlerOptions,
 ): Promise<RegistryHttpServer> {
-  const server = createServer(createRegistryRequestHandler(service, opts.logger));
+  const server = createServer(createRegistryRequestHandler(service, opts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

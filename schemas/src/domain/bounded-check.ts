@@ -74,7 +74,7 @@ export function checkBounded(type: Type, payload: Buffer, limits: DecodeLimits =
     throw new ZenthosError('ZEN_DECODE_LIMIT_EXCEEDED', `payload of ${payload.length} bytes exceeds the ${limits.maxBytes}-byte limit`);
   }
   const walker = new Walker(payload, limits);
-  walker.value(type as unknown as AvscType, 0, '$');
+  walker.value(type as unknown as AvscType, 0);
   if (walker.pos !== payload.length) {
     throw new ZenthosError('ZEN_DECODE_FAILED', `${payload.length - walker.pos} trailing bytes after the value`);
   }
@@ -83,139 +83,157 @@ export function checkBounded(type: Type, payload: Buffer, limits: DecodeLimits =
 class Walker {
   pos = 0;
   private items = 0;
+  private readonly names: string[] = [];
 
   constructor(
     private readonly buf: Buffer,
     private readonly limits: DecodeLimits,
   ) {}
 
-  value(type: AvscType, depth: number, path: string): void {
+  value(type: AvscType, depth: number): void {
+    // Paths are kept as a stack of names and only joined into text when an error is raised.
     if (depth > this.limits.maxDepth) {
-      throw new ZenthosError('ZEN_DECODE_LIMIT_EXCEEDED', `nesting deeper than ${this.limits.maxDepth} at ${path}`);
+      throw new ZenthosError('ZEN_DECODE_LIMIT_EXCEEDED', `nesting deeper than ${this.limits.maxDepth} at ${this.where()}`);
     }
     switch (type.typeName) {
       case 'null':
         return;
       case 'boolean': {
-        this.need(1, path);
+        this.need(1);
         const b = this.buf[this.pos++];
-        if (b !== 0 && b !== 1) throw new ZenthosError('ZEN_DECODE_FAILED', `boolean byte ${b} at ${path}`);
+        if (b !== 0 && b !== 1) throw new ZenthosError('ZEN_DECODE_FAILED', `boolean byte ${b} at ${this.where()}`);
         return;
       }
       case 'int':
       case 'long':
-        this.varLong(path);
+        this.varLong();
         return;
       case 'float':
-        this.skip(4, path);
+        this.skip(4);
         return;
       case 'double':
-        this.skip(8, path);
+        this.skip(8);
         return;
       case 'bytes':
       case 'string':
-        this.skip(this.length(path), path);
+        this.skip(this.length());
         return;
       case 'fixed':
-        this.skip(type.size ?? 0, path);
+        this.skip(type.size ?? 0);
         return;
       case 'enum': {
-        const index = this.varLong(path);
+        const index = this.varLong();
         const count = type.symbols?.length ?? 0;
         if (index < 0 || index >= count)
-          throw new ZenthosError('ZEN_DECODE_FAILED', `enum index ${index} out of range [0, ${count}) at ${path}`);
+          throw new ZenthosError('ZEN_DECODE_FAILED', `enum index ${index} out of range [0, ${count}) at ${this.where()}`);
         return;
       }
       case 'array':
-        this.blocks(0, type.itemsType!, depth, path);
+        this.blocks(0, type.itemsType!, depth);
         return;
       case 'map':
-        this.blocks(1, type.valuesType!, depth, path);
+        this.blocks(1, type.valuesType!, depth);
         return;
       case 'record':
       case 'error':
-        for (const field of type.fields ?? []) this.value(field.type, depth + 1, `${path}.${field.name}`);
+        for (const field of type.fields ?? []) {
+          this.names.push(field.name);
+          this.value(field.type, depth + 1);
+          this.names.pop();
+        }
         return;
       default:
         if (type.typeName.startsWith('union')) {
           const branches = type.types ?? [];
-          const index = this.varLong(path);
+          const index = this.varLong();
           if (index < 0 || index >= branches.length) {
-            throw new ZenthosError('ZEN_DECODE_FAILED', `union branch index ${index} out of range [0, ${branches.length}) at ${path}`);
+            throw new ZenthosError(
+              'ZEN_DECODE_FAILED',
+              `union branch index ${index} out of range [0, ${branches.length}) at ${this.where()}`,
+            );
           }
-          this.value(branches[index]!, depth + 1, path);
+          this.value(branches[index]!, depth + 1);
           return;
         }
         if (type.underlyingType) {
-          this.value(type.underlyingType, depth, path);
+          this.value(type.underlyingType, depth);
           return;
         }
-        throw new ZenthosError('ZEN_DECODE_FAILED', `unsupported Avro type ${type.typeName} at ${path}`);
+        throw new ZenthosError('ZEN_DECODE_FAILED', `unsupported Avro type ${type.typeName} at ${this.where()}`);
     }
   }
 
   /** Arrays and maps: blocks of `count` items, a negative count followed by the block's byte size, ended by 0. */
-  private blocks(keyBytes: number, itemType: AvscType, depth: number, path: string): void {
+  private blocks(keyBytes: number, itemType: AvscType, depth: number): void {
     const itemMin = keyBytes + minSize(itemType);
     for (;;) {
-      let count = this.varLong(path);
+      let count = this.varLong();
       if (count === 0) return;
       if (count < 0) {
         count = -count;
-        const blockBytes = this.varLong(path);
-        if (blockBytes < 0) throw new ZenthosError('ZEN_DECODE_FAILED', `negative block size ${blockBytes} at ${path}`);
+        const blockBytes = this.varLong();
+        if (blockBytes < 0) throw new ZenthosError('ZEN_DECODE_FAILED', `negative block size ${blockBytes} at ${this.where()}`);
         if (blockBytes > this.remaining()) {
-          throw new ZenthosError('ZEN_DECODE_TRUNCATED', `block of ${blockBytes} bytes but ${this.remaining()} left at ${path}`);
+          throw new ZenthosError('ZEN_DECODE_TRUNCATED', `block of ${blockBytes} bytes but ${this.remaining()} left at ${this.where()}`);
         }
       }
       if (itemMin > 0 && count * itemMin > this.remaining()) {
         throw new ZenthosError(
           'ZEN_DECODE_TRUNCATED',
-          `${count} items need at least ${count * itemMin} bytes but ${this.remaining()} left at ${path}`,
+          `${count} items need at least ${count * itemMin} bytes but ${this.remaining()} left at ${this.where()}`,
         );
       }
       this.items += count;
       if (this.items > this.limits.maxItems) {
-        throw new ZenthosError('ZEN_DECODE_LIMIT_EXCEEDED', `more than ${this.limits.maxItems} array/map items at ${path}`);
+        throw new ZenthosError('ZEN_DECODE_LIMIT_EXCEEDED', `more than ${this.limits.maxItems} array/map items at ${this.where()}`);
       }
       for (let i = 0; i < count; i++) {
-        if (keyBytes > 0) this.skip(this.length(path), path);
-        this.value(itemType, depth + 1, `${path}[]`);
+        if (keyBytes > 0) this.skip(this.length());
+        this.names.push('[]');
+        this.value(itemType, depth + 1);
+        this.names.pop();
       }
     }
+  }
+
+  /** Where the walk is, e.g. `$.sensors[]`, for error messages. */
+  private where(): string {
+    return this.names.reduce((p, n) => (n === '[]' ? `${p}[]` : `${p}.${n}`), '$');
   }
 
   private remaining(): number {
     return this.buf.length - this.pos;
   }
 
-  private need(n: number, path: string): void {
-    if (n > this.remaining()) throw new ZenthosError('ZEN_DECODE_TRUNCATED', `needs ${n} bytes but ${this.remaining()} left at ${path}`);
+  private need(n: number): void {
+    if (n > this.remaining())
+      throw new ZenthosError('ZEN_DECODE_TRUNCATED', `needs ${n} bytes but ${this.remaining()} left at ${this.where()}`);
   }
 
-  private skip(n: number, path: string): void {
-    this.need(n, path);
+  private skip(n: number): void {
+    this.need(n);
     this.pos += n;
   }
 
-  private length(path: string): number {
-    const n = this.varLong(path);
-    if (n < 0) throw new ZenthosError('ZEN_DECODE_FAILED', `negative length ${n} at ${path}`);
-    if (n > this.remaining()) throw new ZenthosError('ZEN_DECODE_TRUNCATED', `length ${n} but ${this.remaining()} bytes left at ${path}`);
+  private length(): number {
+    const n = this.varLong();
+    if (n < 0) throw new ZenthosError('ZEN_DECODE_FAILED', `negative length ${n} at ${this.where()}`);
+    if (n > this.remaining())
+      throw new ZenthosError('ZEN_DECODE_TRUNCATED', `length ${n} but ${this.remaining()} bytes left at ${this.where()}`);
     return n;
   }
 
   /** A zig-zag varint of at most 10 bytes (64 bits), as a JS number (exact up to 2^53). */
-  private varLong(path: string): number {
+  private varLong(): number {
     let result = 0;
     let factor = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.buf.length) throw new ZenthosError('ZEN_DECODE_TRUNCATED', `varint cut off at ${path}`);
+      if (this.pos >= this.buf.length) throw new ZenthosError('ZEN_DECODE_TRUNCATED', `varint cut off at ${this.where()}`);
       const b = this.buf[this.pos++]!;
       result += (b & 0x7f) * factor;
       if ((b & 0x80) === 0) return result % 2 === 1 ? -(result + 1) / 2 : result / 2;
       factor *= 128;
     }
-    throw new ZenthosError('ZEN_DECODE_FAILED', `varint longer than 10 bytes at ${path}`);
+    throw new ZenthosError('ZEN_DECODE_FAILED', `varint longer than 10 bytes at ${this.where()}`);
   }
 }

@@ -108,13 +108,31 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
     return p;
   };
 
+  // Hot-path caches: once resolved, encode and decode take no promise detours.
+  const resolvedWriters = new Map<number, Type>();
+  const defaultWriterBySubject = new Map<string, { id: number; type: Type }>();
+  const textOfObject = new WeakMap<object, string>();
+  const textOf = (schema: AvroSchema): string => {
+    if (typeof schema === 'string') return schemaText(schema);
+    let text = textOfObject.get(schema);
+    if (text === undefined) {
+      text = schemaText(schema);
+      textOfObject.set(schema, text);
+    }
+    return text;
+  };
+
   async function writerType(id: number): Promise<Type> {
+    const known = resolvedWriters.get(id);
+    if (known !== undefined) return known;
     const until = unknownIdUntil.get(id);
     if (id <= 0 || (until !== undefined && until > now())) {
       throw new ZenthosError('ZEN_SCHEMA_UNKNOWN_ID', `no schema with id ${id}`);
     }
     try {
-      return await cached(writerById, id, async () => typeFor(schemaText(await registry.getSchemaById(id))));
+      const type = await cached(writerById, id, async () => typeFor(schemaText(await registry.getSchemaById(id))));
+      resolvedWriters.set(id, type);
+      return type;
     } catch (err) {
       if (isZenthosError(err, 'ZEN_SCHEMA_UNKNOWN_ID')) {
         if (unknownIdUntil.size > 10_000) unknownIdUntil.clear();
@@ -125,9 +143,9 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
   }
 
   async function writerSchemaText(subject: string, schema: AvroSchema | undefined): Promise<string> {
-    if (schema !== undefined) return schemaText(schema);
+    if (schema !== undefined) return textOf(schema);
     const contract = contractBySubject.get(subject);
-    if (contract !== undefined) return schemaText(contract);
+    if (contract !== undefined) return textOf(contract);
     return cached(latestBySubject, subject, async () => schemaText((await registry.getVersion(subject, 'latest')).schema));
   }
 
@@ -144,7 +162,12 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
     registry,
 
     async encode(subject, value, options = {}) {
-      const { id, type } = await idAndType(subject, options.schema);
+      let writer = options.schema === undefined ? defaultWriterBySubject.get(subject) : undefined;
+      if (writer === undefined) {
+        writer = await idAndType(subject, options.schema);
+        if (options.schema === undefined) defaultWriterBySubject.set(subject, writer);
+      }
+      const { id, type } = writer;
       let payload: Buffer;
       try {
         payload = type.toBuffer(value);
@@ -165,12 +188,12 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
 
     async decode<T>(buf: Uint8Array, options: DecodeOptions = {}): Promise<Decoded<T>> {
       const { schemaId, payload } = unframe(buf);
-      const writer = await writerType(schemaId);
+      const writer = resolvedWriters.get(schemaId) ?? (await writerType(schemaId));
       checkBounded(writer, payload, limits);
       let reader = writer;
       let resolver: Resolver | undefined;
       if (options.readerSchema !== undefined) {
-        const readerText = schemaText(options.readerSchema);
+        const readerText = textOf(options.readerSchema);
         reader = typeFor(readerText);
         if (reader !== writer) {
           const key = `${schemaId}\u0000${readerText}`;
