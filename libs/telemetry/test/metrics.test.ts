@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createOpsServer, type OpsServer } from '@zenthos/core';
 import { initTelemetry, metricNames, metricOptions, prometheusNames, prometheusSeriesNames, type MetricKey, type Telemetry } from '../src';
 
@@ -77,5 +79,14 @@ describe('/metrics of a service using @zenthos/telemetry', () => {
 
   it('labels the target with the service name', () => {
     expect(text).toMatch(/^target_info\{[^}]*service_name="metrics-test"/m);
+  });
+});
+
+describe('README metric table', () => {
+  it('lists every metric with its OpenTelemetry and Prometheus names', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(\w+)` \| `([\w.]+)` \| [^|]+ \| `(\w+)` \|$/gm)].map((m) => [m[1], m[2], m[3]]);
+    const expected = (Object.keys(metricNames) as MetricKey[]).map((k) => [k, metricNames[k], prometheusNames[k]]);
+    expect(rows).toEqual(expected);
   });
 });

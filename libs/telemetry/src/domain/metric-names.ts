@@ -44,7 +44,11 @@ export const metricNames = {
   /** Counter: rows committed to PostgreSQL/TimescaleDB. Labels: table. */
   rowsWritten: 'zenthos.sink.rows_written',
   /** Histogram (ms): one batched database write, begin → commit. Labels: table. */
-  dbWriteLatencyMs: 'zenthos.sink.db_write_latency_ms',
+  dbWriteLatencyMs: 'zenthos.sink.write_latency_ms',
+  /** Counter: rows skipped as already stored (same message_id). Labels: table. */
+  sinkDuplicates: 'zenthos.sink.duplicates',
+  /** Histogram (rows): rows per database write. Labels: table. */
+  sinkBatchSize: 'zenthos.sink.batch_size',
   /** Counter: envelopes published to RabbitMQ and confirmed. Labels: routing_key. */
   rabbitPublished: 'zenthos.rabbit.messages_published',
 
@@ -57,7 +61,7 @@ export const metricNames = {
   otaRequests: 'zenthos.ota.requests_total',
   /** Gauge: share of a rollout's target devices that report the new version, 0..1. Labels: rollout_id, device_model, version. */
   rolloutProgress: 'zenthos.ota.rollout_progress',
-  /** Gauge: devices of a rollout per state. Labels: rollout_id, state (pending|notified|downloading|applied|failed|rolled_back). */
+  /** Gauge: devices of a rollout per state. Labels: rollout_id, device_model, version, state (pending|downloading|installed|failed|rolled_back, as rollout_devices.state plus pending). */
   rolloutDevices: 'zenthos.ota.rollout_devices',
   /** Gauge: registered devices per reported firmware version. Labels: device_model, firmware_version. */
   devicesByFirmware: 'zenthos.fleet.devices_by_firmware',
@@ -96,6 +100,8 @@ export const metricOptions = {
   consumerLag: { kind: 'gauge', unit: '{record}', description: 'Kafka consumer lag: log end offset minus committed offset' },
   rowsWritten: { kind: 'counter', unit: '{row}', description: 'Rows committed to PostgreSQL/TimescaleDB' },
   dbWriteLatencyMs: { kind: 'histogram', unit: 'ms', description: 'One batched database write, begin to commit' },
+  sinkDuplicates: { kind: 'counter', unit: '{row}', description: 'Rows skipped because their message_id was already stored' },
+  sinkBatchSize: { kind: 'histogram', unit: '{row}', description: 'Rows per database write' },
   rabbitPublished: { kind: 'counter', unit: '{message}', description: 'Envelopes published to RabbitMQ and confirmed' },
   workerProcessingTimeMs: { kind: 'histogram', unit: 'ms', description: 'Time a worker spends on one job' },
   otaRequests: { kind: 'counter', unit: '{request}', description: 'OTA API HTTP requests by status' },
