@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   process.stdout.write(`telemetry record: ${bytes.length} bytes on the wire\n`);
   const n = 200_000;
   await rate('serde.encode', n, () => serde.encode('zenthos.telemetry.raw-value', telemetry));
+  const schema = contracts['telemetry-raw'].schema;
+  await rate('serde.encode (explicit schema)', n, () => serde.encode('zenthos.telemetry.raw-value', telemetry, { schema }));
   await rate('serde.decode (bounded + avsc)', n, () => serde.decode(bytes));
   await rate('checkBounded alone', n, () => checkBounded(type, payload));
   await rate('avsc fromBuffer alone', n, () => type.fromBuffer(payload));

@@ -49,6 +49,22 @@ describe('serde', () => {
     expect(await registry.listVersions('zenthos.telemetry.raw-value')).toEqual([1]);
   });
 
+  it('registers an explicit schema once per subject and caches it', async () => {
+    const registry = createMemoryRegistryClient();
+    const calls: string[] = [];
+    const serde = createSerdeWith({
+      ...registry,
+      register: (subject, schema) => (calls.push(subject), registry.register(subject, schema)),
+    });
+    const schema = { type: 'record', name: 'P', fields: [{ name: 'n', type: 'int' }] };
+    const a = await serde.encode('one-value', { n: 1 }, { schema });
+    await serde.encode('one-value', { n: 2 }, { schema });
+    const b = await serde.encode('two-value', { n: 3 }, { schema });
+    expect(calls).toEqual(['one-value', 'two-value']);
+    expect(a.readInt32BE(1)).toBe(b.readInt32BE(1));
+    expect(await registry.listSubjects()).toEqual(['one-value', 'two-value']);
+  });
+
   it('decodes with a reader schema: new fields take their defaults, removed ones are skipped', async () => {
     const serde = createSerdeWith(createMemoryRegistryClient());
     const v1 = {

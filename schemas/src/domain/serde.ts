@@ -111,6 +111,7 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
   // Hot-path caches: once resolved, encode and decode take no promise detours.
   const resolvedWriters = new Map<number, Type>();
   const defaultWriterBySubject = new Map<string, { id: number; type: Type }>();
+  const writerByObject = new WeakMap<object, Map<string, { id: number; type: Type }>>();
   const textOfObject = new WeakMap<object, string>();
   const textOf = (schema: AvroSchema): string => {
     if (typeof schema === 'string') return schemaText(schema);
@@ -162,10 +163,18 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
     registry,
 
     async encode(subject, value, options = {}) {
-      let writer = options.schema === undefined ? defaultWriterBySubject.get(subject) : undefined;
+      // Callers pass the same schema object on every call, so it keys the cache directly.
+      const schema = options.schema;
+      const bySubject = schema === undefined ? defaultWriterBySubject : typeof schema === 'object' ? writerByObject.get(schema) : undefined;
+      let writer = bySubject?.get(subject);
       if (writer === undefined) {
-        writer = await idAndType(subject, options.schema);
-        if (options.schema === undefined) defaultWriterBySubject.set(subject, writer);
+        writer = await idAndType(subject, schema);
+        if (schema === undefined) defaultWriterBySubject.set(subject, writer);
+        else if (typeof schema === 'object') {
+          const map = writerByObject.get(schema) ?? new Map<string, { id: number; type: Type }>();
+          map.set(subject, writer);
+          writerByObject.set(schema, map);
+        }
       }
       const { id, type } = writer;
       let payload: Buffer;
