@@ -46,6 +46,12 @@ export const errorCodes = [
   // Kafka
   'ZEN_KAFKA_PRODUCE_FAILED',
   'ZEN_KAFKA_CONSUME_FAILED',
+  'ZEN_KAFKA_TRANSACTION_FAILED',
+  // stream processors (streams/)
+  'ZEN_TIMESTAMP_SKEW',
+  'ZEN_SENSOR_OUT_OF_RANGE',
+  'ZEN_REQUIRED_FIELD_MISSING',
+  'ZEN_TOPOLOGY_INVALID',
   // unexpected
   'ZEN_INTERNAL',
 ] as const;

@@ -1,0 +1,104 @@
+import { ZenthosError } from '@zenthos/core';
+import type { Location } from '@zenthos/schemas';
+import type { EnrichedRecord, RawRecord } from './kinds';
+import type { Clock, Outcome, StreamRecord } from './record';
+
+/** What the device registry knows about a device (spec §6 `devices`). */
+export interface DeviceInfo {
+  readonly id: string;
+  readonly model: string;
+  readonly owner: string | null;
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly revoked: boolean;
+}
+
+/** Reads the device registry. Implementations cache; failures are retriable ZenthosErrors. */
+export interface DeviceLookup {
+  get(deviceId: string): Promise<DeviceInfo | undefined>;
+  /** Adds a device seen for the first time (auto-registration); returns the registry's row. */
+  register(device: { id: string; model: string }): Promise<DeviceInfo>;
+}
+
+/** What a record tells about its device, written back to the registry in batches. */
+export interface DeviceSighting {
+  readonly deviceId: string;
+  readonly seenAtMs: number;
+  readonly firmwareVersion: string | null;
+  readonly modelVersion: string | null;
+}
+
+/** Collects sightings and writes them later (batched `last_seen`/version updates). */
+export interface DeviceActivity {
+  record(sighting: DeviceSighting): void;
+}
+
+/** Settings of {@link createEnrich}. */
+export interface EnrichSettings {
+  /** Register unknown devices instead of dead-lettering their records. */
+  readonly autoRegister: boolean;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * The installation location from registry metadata: `metadata.location = {latitude, longitude,
+ * altitude_m?, site?}`; anything else means "unknown".
+ */
+export function locationOf(metadata: Readonly<Record<string, unknown>> | null): Location | null {
+  const loc = metadata?.location as Record<string, unknown> | undefined;
+  if (!loc || typeof loc !== 'object' || !isNumber(loc.latitude) || !isNumber(loc.longitude)) return null;
+  return {
+    latitude: loc.latitude,
+    longitude: loc.longitude,
+    altitude_m: isNumber(loc.altitude_m) ? loc.altitude_m : null,
+    site: typeof loc.site === 'string' ? loc.site : null,
+  };
+}
+
+/** Registry metadata flattened to strings, as the enriched contracts carry it (nested values as JSON). */
+export function flattenMetadata(metadata: Readonly<Record<string, unknown>> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) {
+    if (v === null || v === undefined) continue;
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/**
+ * The enrich processor: adds owner, location and metadata from the device registry and reports
+ * the sighting for the batched `last_seen` update. Unknown devices are dead letters
+ * (ZEN_UNKNOWN_DEVICE) unless auto-registration is on; revoked devices are dead letters
+ * (ZEN_DEVICE_REVOKED): a revoked credential must not feed the platform.
+ */
+export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceLookup; activity: DeviceActivity; clock: Clock }) =>
+  async function handleEnrich<R extends RawRecord>(record: StreamRecord<R>): Promise<Outcome<EnrichedRecord<R>>> {
+    const v = record.value;
+    let device = await ports.devices.get(v.device_id);
+    let known = device !== undefined;
+    if (device === undefined) {
+      if (!settings.autoRegister) {
+        return { kind: 'deadLetter', error: new ZenthosError('ZEN_UNKNOWN_DEVICE', `device ${v.device_id} is not in the device registry`) };
+      }
+      device = await ports.devices.register({ id: v.device_id, model: v.device_model });
+      known = false;
+    }
+    if (device.revoked) {
+      return { kind: 'deadLetter', error: new ZenthosError('ZEN_DEVICE_REVOKED', `device ${v.device_id} is revoked`) };
+    }
+    ports.activity.record({
+      deviceId: v.device_id,
+      seenAtMs: v.timestamp * 1000,
+      firmwareVersion: v.firmware_version ?? null,
+      modelVersion: (v as { model_version?: string | null }).model_version ?? null,
+    });
+    const enriched: EnrichedRecord<R> = {
+      ...v,
+      owner: device.owner,
+      location: locationOf(device.metadata),
+      metadata: flattenMetadata(device.metadata),
+      known_device: known,
+      enriched_ts: ports.clock.nowMs(),
+    };
+    return { kind: 'forward', record: { ...record, value: enriched } };
+  };

@@ -1,0 +1,65 @@
+import type { ZenthosError } from '@zenthos/core';
+
+/** Record headers as they travel in Kafka (strings are UTF-8 on the wire). */
+export type Headers = Readonly<Record<string, string | Buffer>>;
+
+/** A decoded record flowing through the processors (Kafka Streams' Record, without Kafka). */
+export interface StreamRecord<T> {
+  /** The record key: the device id (DESIGN.md, Kafka). */
+  readonly key: string;
+  readonly value: T;
+  readonly timestampMs: number;
+  readonly headers: Headers;
+}
+
+/**
+ * What a processor decided about one record: pass it on, drop it on purpose (a duplicate), or
+ * send the original bytes to the dead-letter topic with a coded error.
+ */
+export type Outcome<T> =
+  { kind: 'forward'; record: StreamRecord<T> } | { kind: 'drop'; reason: string } | { kind: 'deadLetter'; error: ZenthosError };
+
+/**
+ * A processor: a function over one record. Retriable failures (a database or registry that is
+ * down) are thrown as retriable ZenthosErrors for the runner to retry; anything that can never
+ * succeed is returned as `deadLetter`.
+ */
+export type Processor<I, O> = (record: StreamRecord<I>) => Promise<Outcome<O>>;
+
+/** A clock port, so processors never read the wall clock themselves. */
+export interface Clock {
+  nowMs(): number;
+}
+
+/** The machine clock. */
+export const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** Forward `record` with a new value, keeping key, timestamp and headers. */
+export const forward = <I, O>(record: StreamRecord<I>, value: O): Outcome<O> => ({ kind: 'forward', record: { ...record, value } });
+
+/** A named processor step of a pipeline, for metrics and dead-letter headers. */
+export interface NamedProcessor {
+  readonly name: string;
+  readonly process: Processor<unknown, unknown>;
+}
+
+/** The result of a whole pipeline for one record, with the step that decided it. */
+export type PipelineOutcome = Outcome<unknown> & { readonly processor: string };
+
+/**
+ * Runs `record` through `steps` in order; the first step that does not forward decides.
+ * Why sequential per record: each step's input is the previous step's output (validate →
+ * enrich → dedupe), and dedupe must come last so that only records that reach the output are
+ * marked as seen.
+ */
+export async function runPipeline(steps: readonly NamedProcessor[], record: StreamRecord<unknown>): Promise<PipelineOutcome> {
+  let current = record;
+  let last = 'source';
+  for (const step of steps) {
+    const outcome = await step.process(current);
+    last = step.name;
+    if (outcome.kind !== 'forward') return { ...outcome, processor: step.name };
+    current = outcome.record;
+  }
+  return { kind: 'forward', record: current, processor: last };
+}

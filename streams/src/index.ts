@@ -1,0 +1,36 @@
+// Public API of @zenthos/streams: processors, topology, runtime and CLI commands.
+export * from './domain/record';
+export * from './domain/kinds';
+export { createValidate, rangeFor, type SensorRange, type SensorRanges, type ValidateSettings } from './domain/validate';
+export {
+  createEnrich,
+  locationOf,
+  flattenMetadata,
+  type DeviceInfo,
+  type DeviceLookup,
+  type DeviceActivity,
+  type DeviceSighting,
+  type EnrichSettings,
+} from './domain/enrich';
+export { createDedupe, ownerOf, SOURCE_POSITION_HEADER, type DedupeStore, type DedupeSettings } from './domain/dedupe';
+export * from './domain/topology';
+export { describeTree, describeMermaid, describeJson } from './domain/describe';
+export { zenthosTopology } from './domain/zenthos-topology';
+export { createMemoryDedupeStore } from './adapters/memory-dedupe-store';
+export { createRedisDedupeStore, type RedisDedupeStoreSettings, type ClosableDedupeStore } from './adapters/redis-dedupe-store';
+export {
+  createPostgresDeviceRegistry,
+  DEVICES_CHANNEL,
+  type PostgresDeviceRegistry,
+  type PostgresDeviceRegistrySettings,
+} from './adapters/postgres-device-registry';
+export {
+  loadProcessorConfig,
+  loadStreamsConfig,
+  processorEnv,
+  streamsEnv,
+  defaultSensorRanges,
+  type ProcessorConfig,
+  type StreamsConfig,
+} from './config';
+export { streamsErrorCodes } from './errors';
