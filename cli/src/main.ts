@@ -6,6 +6,7 @@ import { projectRoot } from './project';
 import { registerStackCommands } from './stack/commands';
 import { registerDbCommands } from '@zenthos/db';
 import { registerDevicesCommands } from '@zenthos/devices';
+import { registerSinkCommands } from '@zenthos/timescale-sink';
 import { registerSchemasCommands } from '@zenthos/schemas';
 
 /**
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerStackCommands(program);
   registerDbCommands(program);
   registerDevicesCommands(program);
+  registerSinkCommands(program);
   registerSchemasCommands(program);
   return program;
 }

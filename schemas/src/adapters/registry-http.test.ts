@@ -159,6 +159,19 @@ describe('registry REST API (in-memory log)', () => {
     expect((await call('POST', '/subjects/s/versions', { schema: schemaV2 })).body).toEqual({ id: 3 });
   });
 
+  it('hands out distinct ids to concurrent registrations and one id to concurrent duplicates', async () => {
+    await call('PUT', '/config', { compatibility: 'NONE' });
+    const distinct = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('POST', `/subjects/c${i % 3}/versions`, { schema: JSON.stringify({ type: 'fixed', name: `F${i}`, size: 4 }) }),
+      ),
+    );
+    expect(new Set(distinct.map((r) => r.body.id)).size).toBe(10);
+    const same = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/subjects/dup/versions', { schema: '"string"' })));
+    expect(new Set(same.map((r) => r.body.id)).size).toBe(1);
+    expect((await call('GET', '/subjects/dup/versions')).body).toEqual([1]);
+  });
+
   it('rebuilds the same state from its records (restart)', async () => {
     await call('POST', '/subjects/a/versions', { schema: schemaV1 });
     await call('POST', '/subjects/b/versions', { schema: schemaV2 });

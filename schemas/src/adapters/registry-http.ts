@@ -81,6 +81,7 @@ function routes(service: RegistryService): Route[] {
     r('GET', '/config/{subject}', (p, q) => service.getConfig(p.subject!, flag(q, 'defaultToGlobal'))),
     r('PUT', '/config/{subject}', async (p, _q, body) => service.setConfig(p.subject!, await body())),
     r('DELETE', '/config/{subject}', (p) => service.deleteConfig(p.subject!)),
+    r('GET', '/contexts', () => ['.']),
     r('GET', '/mode', () => ({ mode: 'READWRITE' })),
     r('GET', '/mode/{subject}', () => ({ mode: 'READWRITE' })),
   ];

@@ -1,0 +1,114 @@
+import { ZenthosError } from '@zenthos/core';
+import type { Pool } from '@zenthos/db';
+import { columnArrays, daysOf, insertStatement, type TableBatch } from '../domain/rows';
+
+/** Rows inserted per table by one transaction (duplicates already stored are not counted). */
+export type WriteResult = Readonly<Record<string, number>>;
+
+/** Writes batches of rows, one transaction per call. */
+export interface BatchWriter {
+  write(batches: readonly TableBatch[]): Promise<WriteResult>;
+  /** Plain Postgres: creates daily partitions from `from` for `days`, once per table and day. */
+  ensurePartitions(tables: readonly string[], from: Date, days: number): Promise<void>;
+  /** Applies retention/compression settings and drops expired partitions; returns the dropped ones. */
+  maintain(settings: { retentionDays: number; compressAfterDays: number; tables: readonly string[] }): Promise<string[]>;
+}
+
+// SQLSTATE classes that mean "the server or the connection is (temporarily) not there":
+// 08 connection exception, 53 insufficient resources, 57P01-57P03 shutdown / cannot connect now,
+// 40001 / 40P01 serialization failure and deadlock (retry the transaction), 3D000 none.
+const RETRIABLE_SQLSTATE = /^(08|53|57P0[1-3]|40001|40P01|58)/;
+const RETRIABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** True when trying again later can succeed: Postgres down, restarting, or a connection lost. */
+export function isRetriableDbError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && (RETRIABLE_SQLSTATE.test(e.code) || RETRIABLE_NODE.has(e.code))) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  // node-postgres reports a dropped socket without a code.
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+    message,
+  );
+}
+
+/** Wraps a pg error as ZEN_DB_WRITE_FAILED, retriable when {@link isRetriableDbError} says so. */
+export const toWriteError = (err: unknown): ZenthosError =>
+  err instanceof ZenthosError
+    ? err
+    : new ZenthosError('ZEN_DB_WRITE_FAILED', `postgres: ${(err as Error).message ?? String(err)}`, isRetriableDbError(err), {
+        cause: err,
+      });
+
+/** The writer over a pg pool: `INSERT … SELECT * FROM unnest($1::type[], …) ON CONFLICT DO NOTHING`. */
+export function createPostgresWriter(pool: Pool): BatchWriter {
+  const knownPartitions = new Set<string>();
+
+  const ensure = async (table: string, days: readonly string[]): Promise<void> => {
+    const missing = days.filter((d) => !knownPartitions.has(`${table}/${d}`));
+    if (missing.length === 0) return;
+    // Outside the data transaction: CREATE TABLE … PARTITION OF locks the parent briefly, and
+    // a partition that exists is harmless if the write then fails.
+    for (const day of missing) {
+      try {
+        await pool.query('SELECT zenthos_ensure_partitions($1, $2::timestamptz, 1)', [table, `${day}T00:00:00Z`]);
+      } catch (err) {
+        // Two sinks creating the same partition at once: the loser sees a duplicate; fine.
+        if ((err as { code?: string }).code !== '42P07') throw toWriteError(err);
+      }
+      knownPartitions.add(`${table}/${day}`);
+    }
+  };
+
+  return {
+    async write(batches) {
+      for (const b of batches) await ensure(b.spec.table, daysOf(b));
+      let client;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw toWriteError(err);
+      }
+      const inserted: Record<string, number> = {};
+      try {
+        await client.query('BEGIN');
+        for (const b of batches) {
+          if (b.rows.length === 0) continue;
+          const res = await client.query(insertStatement(b.spec), columnArrays(b));
+          inserted[b.spec.table] = (inserted[b.spec.table] ?? 0) + (res.rowCount ?? 0);
+        }
+        await client.query('COMMIT');
+        client.release();
+        return inserted;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        // A broken connection must not go back to the pool.
+        client.release(isRetriableDbError(err) ? (err as Error) : undefined);
+        throw toWriteError(err);
+      }
+    },
+
+    async ensurePartitions(tables, from, days) {
+      const list: string[] = [];
+      for (let i = 0; i < days; i++) list.push(new Date(from.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+      for (const t of tables) await ensure(t, list);
+    },
+
+    async maintain({ retentionDays, compressAfterDays, tables }) {
+      try {
+        for (const t of tables) {
+          await pool.query('SELECT zenthos_configure_timeseries($1, $2::interval, $3::interval)', [
+            t,
+            retentionDays > 0 ? `${retentionDays} days` : null,
+            compressAfterDays > 0 ? `${compressAfterDays} days` : null,
+          ]);
+        }
+        const { rows } = await pool.query<{ dropped: string }>('SELECT zenthos_drop_expired_partitions() AS dropped');
+        // A dropped day may be written again (a late device): check it anew next time.
+        if (rows.length > 0) knownPartitions.clear();
+        return rows.map((r) => r.dropped);
+      } catch (err) {
+        throw toWriteError(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import { backoffDelayMs, isZenthosError, sleep, toZenthosError, type Logger, type ZenthosError } from '@zenthos/core';
+import type { ConsumerPort, IncomingRecord, OutgoingRecord, ProducerPort } from '@zenthos/kafka';
+import type { Serde } from '@zenthos/schemas';
+import { commitPositions } from '../domain/offsets';
+import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/records';
+import { buildTableBatches } from '../domain/rows';
+import { sinkMetricNames, type MetricRegistry } from '../domain/metrics';
+import type { BatchWriter } from './postgres-writer';
+import { inSpan, linksFromHeaders } from './tracing';
+
+/** What the runner needs; everything is injected so tests can use real services or fakes. */
+export interface SinkRunnerOptions {
+  readonly consumer: ConsumerPort;
+  readonly serde: Pick<Serde, 'decode'>;
+  readonly writer: BatchWriter;
+  /** Receives records that can never be written (undecodable, wrong topic), value untouched. */
+  readonly dlq: Pick<ProducerPort, 'send'>;
+  readonly topicPrefix: string;
+  readonly batchSize: number;
+  readonly lingerMs: number;
+  readonly maxBackoffMs: number;
+  readonly metrics: MetricRegistry;
+  readonly logger: Logger;
+}
+
+/** A running sink loop. */
+export interface SinkRunner {
+  /** Resolves when the loop ends (after {@link SinkRunner.stop}). */
+  readonly done: Promise<void>;
+  /** Finishes the batch in hand (its write and commit) and stops. */
+  stop(): Promise<void>;
+  /** False while the database (or registry) is unavailable and consumption is paused. */
+  healthy(): boolean;
+}
+
+interface Decoded {
+  readonly record: IncomingRecord;
+  readonly kind: RecordKind;
+  readonly value: EnrichedByKind[RecordKind];
+}
+
+/**
+ * The sink's consume → batch → write → commit loop. Offsets are committed only after the
+ * database transaction that holds a batch's rows has committed (DESIGN.md: sinks commit only
+ * after the database commit), so a crash at any point re-delivers at most the batch in hand,
+ * and ON CONFLICT DO NOTHING turns the re-delivery into a no-op.
+ *
+ * While Postgres is unavailable the batch is kept and retried with capped exponential backoff;
+ * nothing more is polled (consumption is paused), the process stays up (no crash loop), and
+ * /ready reports the outage. If the outage outlasts the group's max.poll.interval.ms the
+ * partitions may move to another member; the commit then fails harmlessly and the records come
+ * again, which the unique keys absorb.
+ */
+export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
+  const { consumer, logger, metrics } = opts;
+  const rowsWritten = metrics.counter(sinkMetricNames.rowsWritten, 'Rows inserted into Postgres, by table');
+  const duplicates = metrics.counter(sinkMetricNames.duplicates, 'Records dropped as duplicates (within a batch or already stored)');
+  const batchSize = metrics.histogram(sinkMetricNames.batchSize, 'Records per written batch', [1, 10, 100, 500, 1000, 2000, 5000, 10000]);
+  const latency = metrics.histogram(
+    sinkMetricNames.writeLatencyMs,
+    'Duration of one batch transaction in ms',
+    [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+  );
+  const retries = metrics.counter(sinkMetricNames.dbRetries, 'Batch attempts that failed with a retriable error');
+  const deadLettered = metrics.counter(sinkMetricNames.deadLettered, 'Records sent to the DLQ, by reason');
+  const commitFailures = metrics.counter(sinkMetricNames.commitFailures, 'Offset commits that failed (records will be re-delivered)');
+
+  let stopping = false;
+  let healthy = true;
+  const abort = new AbortController();
+
+  /** Runs `fn` until it succeeds or the runner stops; retriable errors wait, others are thrown. */
+  async function untilDone<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await fn();
+        if (!healthy) logger.info({ what, attempts: attempt }, 'sink resumed');
+        healthy = true;
+        return result;
+      } catch (err) {
+        const e = toZenthosError(err);
+        if (!e.retriable) throw e;
+        healthy = false;
+        retries.add(1);
+        const delayMs = backoffDelayMs(Math.min(attempt, 20), { initialDelayMs: 100, maxDelayMs: opts.maxBackoffMs });
+        logger.warn({ what, attempt, delayMs, code: e.code, err: e.message }, 'sink paused: dependency unavailable, retrying');
+        if (stopping) return undefined;
+        await sleep(delayMs, abort.signal).catch(() => undefined);
+        if (stopping) return undefined;
+      }
+    }
+  }
+
+  const deadLetter = async (record: IncomingRecord, error: ZenthosError): Promise<void> => {
+    const out: OutgoingRecord = {
+      topic: `${opts.topicPrefix}.dlq`,
+      key: record.key,
+      value: record.value,
+      headers: {
+        'dlq.reason': error.code,
+        'dlq.error_code': error.code,
+        'dlq.error': error.message.slice(0, 1000),
+        'dlq.source': 'kafka',
+        'dlq.source_topic': record.topic,
+        'dlq.source_partition': String(record.partition),
+        'dlq.source_offset': record.offset,
+      },
+    };
+    await opts.dlq.send([out]);
+    deadLettered.add(1, { reason: error.code });
+    logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, 'record dead-lettered');
+  };
+
+  async function decodeAll(records: readonly IncomingRecord[]): Promise<{ ok: Decoded[]; dead: [IncomingRecord, ZenthosError][] }> {
+    const ok: Decoded[] = [];
+    const dead: [IncomingRecord, ZenthosError][] = [];
+    for (const r of records) {
+      const kind = kindOfTopic(opts.topicPrefix, r.topic);
+      if (!kind || !r.value) {
+        dead.push([
+          r,
+          toZenthosError(new Error(kind ? 'record without a value' : `not an enriched topic: ${r.topic}`), 'ZEN_DECODE_FAILED'),
+        ]);
+        continue;
+      }
+      try {
+        const { value } = await opts.serde.decode<EnrichedByKind[RecordKind]>(r.value);
+        ok.push({ record: r, kind, value });
+      } catch (err) {
+        const e = toZenthosError(err, 'ZEN_DECODE_FAILED');
+        if (e.retriable) throw e; // registry down: the whole batch waits
+        dead.push([r, e]);
+      }
+    }
+    return { ok, dead };
+  }
+
+  /** Writes decoded records in one transaction, retrying while Postgres is unavailable. */
+  async function writeRecords(items: readonly Decoded[], links: ReturnType<typeof linksFromHeaders>): Promise<boolean> {
+    const tables = buildTableBatches(items);
+    const rowCount = tables.reduce((n, t) => n + t.rows.length, 0);
+    const written = await untilDone('db.write', () =>
+      inSpan(
+        'db.write',
+        links,
+        { 'db.system': 'postgresql', 'zenthos.batch.records': items.length, 'zenthos.batch.rows': rowCount },
+        async () => {
+          const started = performance.now();
+          const result = await opts.writer.write(tables);
+          latency.record(performance.now() - started);
+          return result;
+        },
+      ),
+    );
+    if (!written) return false;
+    for (const t of tables) {
+      const n = written[t.spec.table] ?? 0;
+      rowsWritten.add(n, { table: t.spec.table });
+      duplicates.add(t.duplicates + t.rows.length - n);
+    }
+    return true;
+  }
+
+  async function handleBatch(records: IncomingRecord[]): Promise<void> {
+    const decoded = await untilDone('decode', () => decodeAll(records));
+    if (!decoded) return;
+    const dead = [...decoded.dead];
+    const links = linksFromHeaders(records.map((r) => r.headers));
+    try {
+      if (!(await writeRecords(decoded.ok, links))) return; // stopping while Postgres is down
+    } catch (err) {
+      // A value Postgres refuses (not an outage): find the culprits one record at a time, so
+      // one bad record never blocks its partition; they go to the DLQ with the database's error.
+      logger.warn({ err: (err as Error).message }, 'batch refused; writing its records one by one');
+      for (const item of decoded.ok) {
+        try {
+          if (!(await writeRecords([item], []))) return;
+        } catch (one) {
+          dead.push([item.record, toZenthosError(one, 'ZEN_DB_WRITE_FAILED')]);
+        }
+      }
+    }
+    batchSize.record(records.length);
+    for (const [r, e] of dead) {
+      const sent = await untilDone('dlq', () => deadLetter(r, e).then(() => true));
+      if (sent === undefined && stopping) return;
+    }
+    try {
+      await consumer.commit(commitPositions(records));
+    } catch (err) {
+      commitFailures.add(1);
+      logger.warn({ err: (err as Error).message }, 'offset commit failed; the batch will be re-delivered and deduplicated');
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      const batch: IncomingRecord[] = [];
+      let deadline = Number.POSITIVE_INFINITY;
+      while (!stopping && batch.length < opts.batchSize) {
+        const now = Date.now();
+        if (batch.length > 0 && now >= deadline) break;
+        const waitMs = batch.length === 0 ? 250 : Math.max(1, Math.min(250, deadline - now));
+        let polled: IncomingRecord[];
+        try {
+          polled = await consumer.poll(opts.batchSize - batch.length, waitMs);
+        } catch (err) {
+          const e = toZenthosError(err, 'ZEN_KAFKA_CONSUME_FAILED');
+          logger.warn({ code: e.code, err: e.message }, 'poll failed');
+          await sleep(200);
+          continue;
+        }
+        if (polled.length > 0 && batch.length === 0) deadline = Date.now() + opts.lingerMs;
+        batch.push(...polled);
+      }
+      if (batch.length > 0) await handleBatch(batch);
+    }
+  }
+
+  const done = loop().catch((err: unknown) => {
+    logger.error({ err: isZenthosError(err) ? err.message : String(err) }, 'sink loop failed');
+    throw err;
+  });
+  return {
+    done,
+    healthy: () => healthy,
+    async stop() {
+      stopping = true;
+      abort.abort();
+      await done.catch(() => undefined);
+    },
+  };
+}

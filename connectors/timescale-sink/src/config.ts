@@ -1,0 +1,33 @@
+import { commonEnv, env, loadConfig, type ConfigOf } from '@zenthos/core';
+
+/** Settings of `zenthos run sink`. */
+export const sinkConfigShape = {
+  KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
+  SCHEMA_REGISTRY_URL: commonEnv.SCHEMA_REGISTRY_URL,
+  DATABASE_URL: commonEnv.DATABASE_URL,
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  /** Topics read are `<prefix>.{telemetry,status,inference,logs}.enriched`; DLQ is `<prefix>.dlq`. */
+  SINK_TOPIC_PREFIX: env.string('zenthos'),
+  SINK_GROUP_ID: env.string('zenthos-timescale-sink'),
+  /** Rows per database transaction at most. */
+  SINK_BATCH_SIZE: env.int(5000, 1, 100_000),
+  /** How long a batch waits for more records after its first one. */
+  SINK_LINGER_MS: env.int(200, 0, 60_000),
+  /** Upper bound of the wait between two attempts while Postgres is unavailable. */
+  SINK_MAX_BACKOFF_MS: env.int(10_000, 10, 600_000),
+  /** Retention of raw rows in days (0 keeps them forever); Timescale policy or dropped partitions. */
+  SINK_RETENTION_DAYS: env.int(90, 0, 36_500),
+  /** Age in days after which Timescale compresses chunks (0 disables); ignored on plain Postgres. */
+  SINK_COMPRESS_AFTER_DAYS: env.int(7, 0, 36_500),
+  /** Daily partitions created ahead on plain Postgres. */
+  SINK_PARTITIONS_AHEAD_DAYS: env.int(7, 1, 365),
+  /** Port of /health, /ready and /metrics (0 picks a free one). */
+  SINK_OPS_PORT: env.int(9471, 0, 65535),
+} as const;
+
+/** Parsed sink settings. */
+export type SinkConfig = ConfigOf<typeof sinkConfigShape>;
+
+/** Reads and validates the sink settings once. */
+export const loadSinkConfig = (source: NodeJS.ProcessEnv | Record<string, string | undefined>): SinkConfig =>
+  loadConfig(sinkConfigShape, source);

@@ -1,0 +1,99 @@
+import type { TelemetryEnriched } from '@zenthos/schemas';
+import { buildTableBatches, columnArrays, daysOf, insertStatement, tableSpecs } from './rows';
+
+const telemetry = (
+  id: string,
+  timestamp: number,
+  sensors: Record<string, number> = { temperature: 21.5, humidity: 40 },
+): TelemetryEnriched => ({
+  message_id: id,
+  device_id: 'esp32-s3-001',
+  device_model: 'esp32-s3',
+  timestamp,
+  sensors,
+  firmware_version: 'v0.1.0',
+  model_version: null,
+  ingest_ts: timestamp * 1000 + 5,
+  owner: null,
+  location: null,
+  metadata: {},
+  known_device: true,
+  enriched_ts: timestamp * 1000 + 9,
+});
+
+describe('buildTableBatches', () => {
+  it('keeps the first record of each (message_id, time) and counts the rest', () => {
+    const batches = buildTableBatches([
+      { kind: 'telemetry', value: telemetry('a', 1691020800) },
+      { kind: 'telemetry', value: telemetry('b', 1691020800) },
+      { kind: 'telemetry', value: telemetry('a', 1691020800, { temperature: 99 }) },
+    ]);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.rows.map((r) => r[1])).toEqual(['a', 'b']);
+    expect(batches[0]?.rows[0]?.[5]).toBe(21.5);
+    expect(batches[0]?.duplicates).toBe(1);
+  });
+
+  it('maps spec §5 telemetry onto the spec §6 columns', () => {
+    const [batch] = buildTableBatches([{ kind: 'telemetry', value: telemetry('a', 1691020800, { temperature: 26.7, co2: 410 }) }]);
+    const row = batch!.rows[0]!;
+    const byName = Object.fromEntries(tableSpecs.telemetry.columns.map((c, i) => [c.name, row[i]]));
+    expect(byName).toMatchObject({
+      time: '2023-08-03T00:00:00.000Z',
+      message_id: 'a',
+      device_id: 'esp32-s3-001',
+      device_model: 'esp32-s3',
+      temperature: 26.7,
+      humidity: null,
+      ingest_ts: '2023-08-03T00:00:00.005Z',
+    });
+    expect(JSON.parse(byName.payload as string).sensors).toEqual({ temperature: 26.7, co2: 410 });
+  });
+
+  it('groups kinds into their own tables', () => {
+    const batches = buildTableBatches([
+      { kind: 'telemetry', value: telemetry('a', 1) },
+      {
+        kind: 'logs',
+        value: {
+          message_id: 'l',
+          device_id: 'd',
+          device_model: 'm',
+          timestamp: 1,
+          level: 'warn',
+          message: 'wifi lost',
+          component: 'wifi',
+          attributes: { rssi: '-90' },
+          firmware_version: null,
+          ingest_ts: 1000,
+          owner: null,
+          location: null,
+          metadata: {},
+          known_device: false,
+          enriched_ts: 1001,
+        },
+      },
+    ]);
+    expect(batches.map((b) => b.spec.table).sort()).toEqual(['device_logs', 'telemetry_raw']);
+  });
+});
+
+describe('statements', () => {
+  it('inserts through unnest with one typed array per column and ignores conflicts', () => {
+    expect(insertStatement(tableSpecs.telemetry)).toBe(
+      'INSERT INTO telemetry_raw (time, message_id, device_id, device_model, payload, temperature, humidity, ingest_ts) ' +
+        'SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[], $8::timestamptz[]) ON CONFLICT DO NOTHING',
+    );
+  });
+
+  it('turns rows into column arrays and lists the days to partition', () => {
+    const [batch] = buildTableBatches([
+      { kind: 'telemetry', value: telemetry('a', 1691020800) },
+      { kind: 'telemetry', value: telemetry('b', 1691020800 + 86_400) },
+    ]);
+    const arrays = columnArrays(batch!);
+    expect(arrays).toHaveLength(8);
+    expect(arrays[1]).toEqual(['a', 'b']);
+    expect(daysOf(batch!)).toEqual(['2023-08-03', '2023-08-04']);
+  });
+});

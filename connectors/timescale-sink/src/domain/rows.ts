@@ -1,0 +1,210 @@
+import type { EnrichedByKind, RecordKind } from './records';
+
+/** A column of a time-series table and the Postgres type its unnest() array is cast to. */
+export interface Column {
+  readonly name: string;
+  readonly type: 'timestamptz' | 'uuid' | 'text' | 'jsonb' | 'float8' | 'int8' | 'int4';
+}
+
+/** How one kind of record lands in its table (the topology of the sink, as data). */
+export interface TableSpec<K extends RecordKind = RecordKind> {
+  readonly kind: K;
+  readonly table: string;
+  readonly columns: readonly Column[];
+  /** One value per column, in order; `null` for SQL NULL. */
+  readonly toRow: (value: EnrichedByKind[K]) => readonly unknown[];
+}
+
+/** A value array ready for unnest(): strings, numbers or null. */
+export type Row = readonly unknown[];
+
+// spec §5: `timestamp` is UTC epoch seconds from the device clock.
+const isoFromSeconds = (s: number): string => new Date(s * 1000).toISOString();
+const isoFromMillis = (ms: number): string => new Date(ms).toISOString();
+const jsonOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const numberOrNull = (v: number | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+const col = (name: string, type: Column['type']): Column => ({ name, type });
+
+/** Table layouts of migration 0100_timeseries.sql, one per record kind. */
+export const tableSpecs: { readonly [K in RecordKind]: TableSpec<K> } = {
+  telemetry: {
+    kind: 'telemetry',
+    table: 'telemetry_raw',
+    columns: [
+      col('time', 'timestamptz'),
+      col('message_id', 'uuid'),
+      col('device_id', 'text'),
+      col('device_model', 'text'),
+      col('payload', 'jsonb'),
+      col('temperature', 'float8'),
+      col('humidity', 'float8'),
+      col('ingest_ts', 'timestamptz'),
+    ],
+    // spec §6 keeps temperature and humidity as columns (the rollups use them) and the whole
+    // message in `payload`, so sensors without a column are never lost.
+    toRow: (v) => [
+      isoFromSeconds(v.timestamp),
+      v.message_id,
+      v.device_id,
+      v.device_model,
+      JSON.stringify(v),
+      numberOrNull(v.sensors.temperature),
+      numberOrNull(v.sensors.humidity),
+      isoFromMillis(v.ingest_ts),
+    ],
+  },
+  status: {
+    kind: 'status',
+    table: 'device_status',
+    columns: [
+      col('time', 'timestamptz'),
+      col('message_id', 'uuid'),
+      col('device_id', 'text'),
+      col('device_model', 'text'),
+      col('state', 'text'),
+      col('firmware_version', 'text'),
+      col('model_version', 'text'),
+      col('uptime_s', 'int8'),
+      col('rssi_dbm', 'int4'),
+      col('free_heap_bytes', 'int8'),
+      col('ota', 'jsonb'),
+      col('ingest_ts', 'timestamptz'),
+    ],
+    toRow: (v) => [
+      isoFromSeconds(v.timestamp),
+      v.message_id,
+      v.device_id,
+      v.device_model,
+      v.state,
+      v.firmware_version,
+      v.model_version,
+      v.uptime_s,
+      v.rssi_dbm,
+      v.free_heap_bytes,
+      jsonOrNull(v.ota),
+      isoFromMillis(v.ingest_ts),
+    ],
+  },
+  inference: {
+    kind: 'inference',
+    table: 'inference_results',
+    columns: [
+      col('time', 'timestamptz'),
+      col('message_id', 'uuid'),
+      col('device_id', 'text'),
+      col('device_model', 'text'),
+      col('model_version', 'text'),
+      col('label', 'text'),
+      col('result', 'jsonb'),
+      col('confidence', 'float8'),
+      col('latency_ms', 'float8'),
+      col('ingest_ts', 'timestamptz'),
+    ],
+    // inference_results.result (spec §6): the scores plus any further output the model reported.
+    toRow: (v) => [
+      isoFromSeconds(v.timestamp),
+      v.message_id,
+      v.device_id,
+      v.device_model,
+      v.model_version,
+      v.label,
+      JSON.stringify({ scores: v.scores, output: v.result_json === null ? null : safeJson(v.result_json) }),
+      v.confidence,
+      v.latency_ms,
+      isoFromMillis(v.ingest_ts),
+    ],
+  },
+  logs: {
+    kind: 'logs',
+    table: 'device_logs',
+    columns: [
+      col('time', 'timestamptz'),
+      col('message_id', 'uuid'),
+      col('device_id', 'text'),
+      col('device_model', 'text'),
+      col('level', 'text'),
+      col('message', 'text'),
+      col('component', 'text'),
+      col('attributes', 'jsonb'),
+      col('firmware_version', 'text'),
+      col('ingest_ts', 'timestamptz'),
+    ],
+    toRow: (v) => [
+      isoFromSeconds(v.timestamp),
+      v.message_id,
+      v.device_id,
+      v.device_model,
+      v.level,
+      v.message,
+      v.component,
+      JSON.stringify(v.attributes),
+      v.firmware_version,
+      isoFromMillis(v.ingest_ts),
+    ],
+  },
+};
+
+/** A device's free-form JSON output, kept as a string when it is not valid JSON. */
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Rows for one table, duplicates removed. */
+export interface TableBatch {
+  readonly spec: TableSpec;
+  readonly rows: Row[];
+  /** Records dropped because an earlier record of the batch had the same key. */
+  readonly duplicates: number;
+}
+
+/**
+ * Groups decoded values by table and keeps the first record of each (message_id, time), the
+ * tables' unique key: the database would ignore the rest anyway (ON CONFLICT DO NOTHING), but
+ * sending them costs bandwidth and rollup work.
+ */
+export function buildTableBatches(values: readonly { kind: RecordKind; value: EnrichedByKind[RecordKind] }[]): TableBatch[] {
+  const byKind = new Map<RecordKind, { rows: Row[]; seen: Set<string>; duplicates: number }>();
+  for (const { kind, value } of values) {
+    let group = byKind.get(kind);
+    if (!group) {
+      group = { rows: [], seen: new Set(), duplicates: 0 };
+      byKind.set(kind, group);
+    }
+    const row = (tableSpecs[kind] as TableSpec).toRow(value as never);
+    const key = `${String(row[1])}\u0000${String(row[0])}`;
+    if (group.seen.has(key)) {
+      group.duplicates++;
+      continue;
+    }
+    group.seen.add(key);
+    group.rows.push(row);
+  }
+  return [...byKind.entries()].map(([kind, g]) => ({ spec: tableSpecs[kind] as TableSpec, rows: g.rows, duplicates: g.duplicates }));
+}
+
+/** The distinct UTC days (YYYY-MM-DD) of a batch's rows, whose partitions must exist. */
+export const daysOf = (batch: TableBatch): string[] => [...new Set(batch.rows.map((r) => String(r[0]).slice(0, 10)))].sort();
+
+/**
+ * The `INSERT … SELECT * FROM unnest(...)` statement for a table: one round trip and one plan
+ * whatever the batch size, with one array parameter per column.
+ */
+export function insertStatement(spec: Pick<TableSpec, 'table' | 'columns'>): string {
+  const names = spec.columns.map((c) => c.name).join(', ');
+  const arrays = spec.columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+  return `INSERT INTO ${spec.table} (${names}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`;
+}
+
+/** Column-wise arrays of a batch, the parameters of {@link insertStatement}. */
+export function columnArrays(batch: TableBatch): unknown[][] {
+  const arrays: unknown[][] = batch.spec.columns.map(() => new Array<unknown>(batch.rows.length));
+  batch.rows.forEach((row, r) => {
+    for (let c = 0; c < arrays.length; c++) (arrays[c] as unknown[])[r] = row[c] ?? null;
+  });
+  return arrays;
+}

@@ -1,0 +1,20 @@
+// Public API of @zenthos/timescale-sink.
+export { sinkConfigShape, loadSinkConfig, type SinkConfig } from './config';
+export { sinkErrorCodes } from './errors';
+export { recordKinds, enrichedTopic, kindOfTopic, type RecordKind, type EnrichedByKind } from './domain/records';
+export { tableSpecs, buildTableBatches, insertStatement, columnArrays, type TableSpec, type TableBatch, type Column } from './domain/rows';
+export { commitPositions } from './domain/offsets';
+export { sinkMetricNames, createMetricRegistry, type MetricRegistry, type Counter, type Histogram } from './domain/metrics';
+export {
+  parseSince,
+  parseBucket,
+  buildTelemetrySql,
+  formatTelemetryRows,
+  rollupBuckets,
+  type TelemetryQuery,
+} from './domain/telemetry-query';
+export { createPostgresWriter, isRetriableDbError, type BatchWriter, type WriteResult } from './adapters/postgres-writer';
+export { createSinkRunner, type SinkRunner, type SinkRunnerOptions } from './adapters/sink-runner';
+export { queryTelemetry } from './adapters/telemetry-reader';
+export { startSink, runSink, type RunningSink } from './main';
+export { registerSinkCommands } from './cli';
