@@ -33,6 +33,11 @@ export const errorCodes = [
   'ZEN_MQTT_BAD_CREDENTIALS',
   // database
   'ZEN_DB_MIGRATION_FAILED',
+  // time-series sink (connectors/timescale-sink)
+  'ZEN_DB_WRITE_FAILED',
+  // RabbitMQ bridge and alerts worker (connectors/rabbitmq-bridge)
+  'ZEN_RABBIT_PUBLISH_FAILED',
+  'ZEN_ALERT_RULE_INVALID',
   // device credentials (libs/devices); the MQTT bridge answers all of them as bad credentials
   'ZEN_DEVICE_TOKEN_INVALID',
   'ZEN_DEVICE_TOKEN_EXPIRED',
