@@ -244,6 +244,15 @@ describe('OTA client: download, verify, install', () => {
     expect(r.reports.at(-1)).toEqual({ kind: 'firmware', state: 'rolled_back', version: 'v1.3.0', reason: 'ZEN_FW_BOOT_FAILED' });
   });
 
+  it('does not check while the running image is still pending (its rollback slot must stay intact)', async () => {
+    const r = rig(buildRelease({ key, version: 'v1.1.0' }));
+    await r.client.check();
+    r.server.release = buildRelease({ key, version: 'v1.2.0' });
+    const requests = r.server.requests.length;
+    expect(await r.reboot().check()).toEqual({ kind: 'busy' });
+    expect(r.server.requests).toHaveLength(requests);
+  });
+
   it('runs one check at a time', async () => {
     const r = rig(buildRelease({ key }));
     const [a, b] = await Promise.all([r.client.check(), r.client.check()]);

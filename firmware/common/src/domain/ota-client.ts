@@ -261,6 +261,9 @@ export const createOtaClient = (identity: DeviceIdentity, settings: OtaClientSet
 
   const check = async (): Promise<CheckOutcome> => {
     if (phase !== 'idle') return { kind: 'busy' };
+    // Until a pending image is confirmed, the other slot is its way back: no new download.
+    if ((await ports.slots.bootInfo()).state === 'pending') return { kind: 'busy' };
+    if (phase !== 'idle') return { kind: 'busy' }; // another check started while we awaited
     phase = 'checking';
     try {
       let meta: ReleaseMetadata | undefined;
