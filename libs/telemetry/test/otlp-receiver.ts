@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One OTLP/HTTP JSON export request as received. */
+/** One OTLP/HTTP export request as received: `body` parsed for JSON, `raw` always. */
 export interface OtlpRequest {
   readonly path: string;
   readonly contentType: string | undefined;
   readonly body: Record<string, unknown>;
+  readonly raw: Buffer;
 }
 
 /** A span as the OTLP JSON encoding carries it (ids are hex strings). */
@@ -17,10 +18,16 @@ export interface OtlpSpan {
   readonly serviceName: string;
 }
 
-/** A minimal OTLP/HTTP receiver (JSON encoding) on 127.0.0.1, for tests. */
+/**
+ * A minimal OTLP/HTTP receiver on 127.0.0.1, for tests. It decodes the JSON encoding; protobuf
+ * bodies (`application/x-protobuf`) are kept raw and acknowledged, which is enough to check
+ * what was sent where.
+ */
 export interface OtlpReceiver {
   readonly endpoint: string;
   readonly requests: OtlpRequest[];
+  /** Request headers, in the order of `requests`. */
+  readonly headers: Array<Record<string, string | string[] | undefined>>;
   spans(): OtlpSpan[];
   close(): Promise<void>;
 }
@@ -33,13 +40,22 @@ export const attribute = (attrs: KeyValue[] | undefined, key: string): string | 
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const requests: OtlpRequest[] = [];
+  const headers: Array<Record<string, string | string[] | undefined>> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      headers.push({ ...req.headers });
+      const contentType = req.headers['content-type'];
+      if (contentType?.startsWith('application/x-protobuf')) {
+        requests.push({ path: req.url ?? '', contentType, body: {}, raw });
+        // An empty protobuf Export*ServiceResponse is zero bytes.
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        return;
+      }
       try {
-        requests.push({ path: req.url ?? '', contentType: req.headers['content-type'], body: JSON.parse(raw) as Record<string, unknown> });
+        requests.push({ path: req.url ?? '', contentType, body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>, raw });
         // OTLP/HTTP §"Success": 200 with an (empty) Export*ServiceResponse.
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       } catch {
@@ -52,6 +68,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    headers,
     spans: () =>
       requests
         .filter((r) => r.path === '/v1/traces')

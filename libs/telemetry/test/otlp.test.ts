@@ -104,3 +104,33 @@ describe('OTLP/HTTP export to a receiver', () => {
     expect(attribute(record?.attributes, 'device_id')).toBe('dev-1');
   });
 });
+
+describe('OTLP/HTTP with the default protocol (http/protobuf)', () => {
+  it('posts protobuf to <endpoint>/v1/traces carrying the span ids, and headers from OTEL_EXPORTER_OTLP_HEADERS', async () => {
+    const receiver = await startOtlpReceiver();
+    const telemetry = initTelemetry({
+      serviceName: 'proto-test',
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-scope-orgid=zenthos',
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'none',
+      },
+      registerGlobal: false,
+    });
+    try {
+      const sc = await traced(telemetry.tracer, spanNames.workerProcess, {}, (span) => span.spanContext());
+      await telemetry.forceFlush();
+      expect(receiver.requests.map((r) => [r.path, r.contentType])).toEqual([['/v1/traces', 'application/x-protobuf']]);
+      // Protobuf carries trace and span ids as raw bytes (OTLP trace.proto `bytes trace_id = 1`).
+      const raw = receiver.requests[0]!.raw;
+      expect(raw.includes(Buffer.from(sc.traceId, 'hex'))).toBe(true);
+      expect(raw.includes(Buffer.from(sc.spanId, 'hex'))).toBe(true);
+      expect(raw.includes(Buffer.from('proto-test'))).toBe(true);
+      expect(receiver.headers[0]?.['x-scope-orgid']).toBe('zenthos');
+    } finally {
+      await telemetry.shutdown();
+      await receiver.close();
+    }
+  });
+});
