@@ -35,6 +35,8 @@ export interface MigrateResult {
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[] = readMigrations()): Promise<MigrateResult> {
   const client = await pool.connect();
+  const onError = (): void => undefined; // a lost connection also rejects the pending query
+  client.on('error', onError);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     try {
@@ -71,6 +73,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = rea
   } catch (err) {
     throw toZenthosError(err, 'ZEN_DB_MIGRATION_FAILED');
   } finally {
+    client.off('error', onError);
     client.release();
   }
 }

@@ -32,6 +32,13 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
 /** Runs `fn` inside BEGIN/COMMIT on one connection; rolls back and rethrows on error. */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A lost connection is also emitted as 'error' on a checked-out client; unheard, it would end
+  // the process. The pending query rejects too, so noting it is enough.
+  let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -41,7 +48,8 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken || undefined);
   }
 }
 

@@ -1,0 +1,179 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@zenthos/core';
+import { createPool, migrate, pingDatabase, type Pool } from '@zenthos/db';
+import { createDeviceRegistryFromConfig, loadOrCreateEd25519Key, type DeviceRegistry } from '@zenthos/devices';
+import type { OtaConfig } from './config';
+import { createApiTokens, type ApiTokens } from './adapters/api-tokens';
+import type { ArtifactStore } from './adapters/artifact-store';
+import { createNoCache, createRedisCache, type OtaCache } from './adapters/cache';
+import { createFsArtifactStore } from './adapters/fs-artifact-store';
+import { createGithubWebhook, type GithubWebhook } from './adapters/github-webhook';
+import { createOtaApp } from './adapters/http/app';
+import { createOtaMetrics, type OtaMetrics } from './adapters/http/metrics';
+import { createReleaseService, type ReleaseService } from './adapters/releases';
+import { createRolloutService, type RolloutService } from './adapters/rollouts';
+import { createS3ArtifactStore } from './adapters/s3-artifact-store';
+import { createKeyring, type Keyring } from './adapters/signing-keys';
+
+/** Name of the development release-signing key in ZENTHOS_KEYS_DIR. */
+export const DEV_SIGNING_KEY_NAME = 'ota-signing-ed25519';
+
+/** The wired parts of the OTA service, without the HTTP listener (the CLI uses them too). */
+export interface OtaParts {
+  readonly config: OtaConfig;
+  readonly pool: Pool;
+  readonly store: ArtifactStore;
+  readonly cache: OtaCache;
+  readonly keyring: Keyring;
+  readonly releases: ReleaseService;
+  readonly devices: DeviceRegistry;
+  readonly tokens: ApiTokens;
+  readonly rollouts: RolloutService;
+  readonly webhook: GithubWebhook;
+  readonly metrics: OtaMetrics;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Options for {@link createOtaParts}: what tests replace. */
+export interface OtaPartsOptions {
+  readonly logger?: Logger;
+  readonly fetch?: typeof fetch;
+}
+
+/** Loads the signing key, migrates the database and wires every adapter. */
+export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions = {}): Promise<OtaParts> {
+  const logger = options.logger ?? createLogger({ service: 'ota-api', level: config.LOG_LEVEL });
+  const metrics = createOtaMetrics();
+  const pool = createPool(config.DATABASE_URL, { applicationName: 'zenthos-ota-api' });
+  try {
+    await migrate(pool);
+    const signingKey = loadOrCreateEd25519Key({
+      pem: config.OTA_SIGNING_KEY,
+      file: config.OTA_SIGNING_KEY_FILE,
+      devDir: config.ZENTHOS_KEYS_DIR,
+      devName: DEV_SIGNING_KEY_NAME,
+    });
+    if (signingKey.source.startsWith('generated:'))
+      logger.warn({ keyId: signingKey.keyId, path: signingKey.source.slice(10) }, 'created a development signing key');
+    const keyring = createKeyring(pool, signingKey);
+    await keyring.register();
+    const store = config.MINIO_ENDPOINT
+      ? createS3ArtifactStore({
+          endpoint: config.MINIO_ENDPOINT,
+          accessKeyId: config.MINIO_ACCESS_KEY ?? '',
+          secretAccessKey: config.MINIO_SECRET_KEY ?? '',
+          bucket: config.MINIO_BUCKET,
+          region: config.MINIO_REGION,
+        })
+      : createFsArtifactStore(config.OTA_STORAGE_DIR);
+    const cache =
+      config.OTA_CACHE === 'redis'
+        ? createRedisCache({
+            url: config.REDIS_URL,
+            prefix: config.OTA_REDIS_PREFIX,
+            latestTtlS: config.OTA_LATEST_CACHE_TTL_S,
+            deviceStateTtlS: config.OTA_DEVICE_STATE_TTL_S,
+            onError: (err) => {
+              metrics.countCacheError();
+              logger.warn({ err }, 'cache operation failed; using Postgres');
+            },
+          })
+        : createNoCache();
+    const releases = createReleaseService({
+      pool,
+      store,
+      keyring,
+      cache,
+      publicUrl: config.OTA_PUBLIC_URL,
+      maxArtifactBytes: config.OTA_MAX_ARTIFACT_BYTES,
+      manifestTtlDays: config.OTA_MANIFEST_TTL_DAYS,
+    });
+    const devices = createDeviceRegistryFromConfig(config, pool);
+    const tokens = createApiTokens(pool);
+    const rollouts = createRolloutService(pool, cache);
+    const webhook = createGithubWebhook({
+      secret: config.GITHUB_WEBHOOK_SECRET,
+      pool,
+      releases,
+      keyring,
+      logger,
+      githubToken: config.GITHUB_TOKEN,
+      downloadTimeoutMs: config.GITHUB_DOWNLOAD_TIMEOUT_MS,
+      maxArtifactBytes: config.OTA_MAX_ARTIFACT_BYTES,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    return {
+      config,
+      pool,
+      store,
+      cache,
+      keyring,
+      releases,
+      devices,
+      tokens,
+      rollouts,
+      webhook,
+      metrics,
+      logger,
+      async close() {
+        await webhook.idle();
+        await cache.close();
+        await store.close?.();
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** A running OTA API. */
+export interface OtaServer {
+  readonly parts: OtaParts;
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the OTA API on OTA_HOST:OTA_PORT (port 0 picks a free one). */
+export async function startOtaServer(config: OtaConfig, options: OtaPartsOptions = {}): Promise<OtaServer> {
+  const parts = await createOtaParts(config, options);
+  // Staged uploads older than a day were left by killed publishes; nothing points at them.
+  await parts.store.sweepStaged(86_400_000).catch((err: unknown) => parts.logger.warn({ err }, 'could not sweep staged artifacts'));
+  const app = createOtaApp({
+    ...parts,
+    checks: {
+      postgres: () => pingDatabase(parts.pool),
+      cache: () => parts.cache.ping(),
+      storage: async () => void (await parts.store.stat('.probe')),
+    },
+    maxArtifactBytes: config.OTA_MAX_ARTIFACT_BYTES,
+    onlineWindowS: config.OTA_ONLINE_WINDOW_S,
+    s3Redirect: config.OTA_S3_REDIRECT,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.OTA_PORT, config.OTA_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  // Slow clients must not hold sockets forever; 10 s covers the webhook's answer budget.
+  server.requestTimeout = 300_000;
+  server.headersTimeout = 10_000;
+  const port = (server.address() as AddressInfo).port;
+  parts.logger.info({ port, keyId: parts.keyring.active?.keyId, storage: parts.store.kind }, 'OTA API listening');
+  return {
+    parts,
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await parts.close();
+    },
+  };
+}
