@@ -167,4 +167,20 @@ describe('Grafana dashboards (compose/grafana/provisioning/dashboards)', () => {
     );
     expect(unused).toEqual([]);
   });
+
+  it('query only tables that libs/db migrations create', () => {
+    const migrations = readdirSync(join(root, 'libs', 'db', 'migrations'))
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => readFileSync(join(root, 'libs', 'db', 'migrations', f), 'utf8'))
+      .join('\n');
+    const created = new Set([
+      ...[...migrations.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1]!.toLowerCase()),
+      ...[...migrations.matchAll(/ARRAY\['(\w+)', \$cols\$/g)].map((m) => m[1]!.toLowerCase()), // the time-series tables
+    ]);
+    const tables = dashboards
+      .flatMap((d) => queriesOf(d.json, 'grafana-postgresql-datasource'))
+      .flatMap((q) => [...q.matchAll(/\b(?:FROM|JOIN)\s+(\w+)\b(?!\s*\()/gi)].map((m) => m[1]!.toLowerCase()));
+    expect(tables).toContain('telemetry_raw');
+    expect([...new Set(tables)].filter((t) => !created.has(t))).toEqual([]);
+  });
 });
