@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import {
   ROOT_CONTEXT,
@@ -20,7 +22,7 @@ import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/ex
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import {
@@ -164,11 +166,18 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   const settings = loadTelemetrySettings(options.serviceName, options.env);
   const registerGlobal = options.registerGlobal ?? true;
   const scope = options.scope ?? `@zenthos/${options.serviceName}`;
-  const resource: Resource = resourceFromAttributes({
-    ...settings.resourceAttributes,
-    [ATTR_SERVICE_NAME]: settings.serviceName,
-    ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
-  });
+  // SDK attributes (telemetry.sdk.*), then the host and this process's instance, then what
+  // OTEL_RESOURCE_ATTRIBUTES says, and service.name/version last.
+  const resource: Resource = defaultResource().merge(
+    resourceFromAttributes({
+      'host.name': hostname(),
+      'process.pid': process.pid,
+      'service.instance.id': randomUUID(),
+      ...settings.resourceAttributes,
+      [ATTR_SERVICE_NAME]: settings.serviceName,
+      ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+    }),
+  );
 
   // --- traces
   const spanProcessors: SpanProcessor[] = [];
