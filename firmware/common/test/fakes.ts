@@ -263,6 +263,11 @@ export const createFakeOtaServer = (release?: { meta: ReleaseMetadata; image: Ui
       const body = server.faults.servedImage ?? server.release!.image;
       const match = /^bytes=(\d+)-$/.exec(request.headers?.range ?? '');
       const start = match && !server.faults.ignoreRange ? Number(match[1]) : 0;
+      if (start > 0 && start >= body.length) {
+        const unsatisfiable: HttpResult = { status: 416, headers: { 'content-range': `bytes */${body.length}` } };
+        await sink.onResponse?.(unsatisfiable);
+        return unsatisfiable;
+      }
       const result: HttpResult =
         start > 0
           ? { status: 206, headers: { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } }

@@ -175,6 +175,17 @@ describe('OTA client: download, verify, install', () => {
     expect(r.reboots).toEqual([]);
   });
 
+  it('refuses a served image shorter than the signed size', async () => {
+    const release = buildRelease({ key, image: imageOf(6_000) });
+    const r = rig(release);
+    r.server.faults.servedImage = release.image.subarray(0, 5_000);
+    const outcome = await r.client.check();
+    expect(outcome.kind === 'failed' && outcome.error.code).toBe('ZEN_FW_SIZE_MISMATCH');
+    expect(r.server.binaryRanges()).toEqual([undefined, 'bytes=5000-']);
+    expect(r.slots.inactiveBytes()).toHaveLength(0);
+    expect(r.reboots).toEqual([]);
+  });
+
   it('resumes an interrupted download with Range from the bytes already written', async () => {
     const release = buildRelease({ key, image: imageOf(10_000, 3) });
     const r = rig(release);

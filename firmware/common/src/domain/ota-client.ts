@@ -187,6 +187,13 @@ export const createOtaClient = (identity: DeviceIdentity, settings: OtaClientSet
                   hasher = ports.crypto.createSha256();
                   written = 0;
                 }
+              } else if (res.status === 416) {
+                // RFC 9110 §15.5.17: nothing at or after byte `requestedFrom`, so the served image
+                // is shorter than the signed size.
+                throw new FirmwareError(
+                  'ZEN_FW_SIZE_MISMATCH',
+                  `image ends before the signed ${tag.size} bytes (416 at byte ${requestedFrom})`,
+                );
               } else {
                 throw new FirmwareError('ZEN_FW_HTTP_STATUS', `GET ${url} answered ${res.status}`, retriableStatus(res.status));
               }
