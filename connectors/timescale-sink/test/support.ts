@@ -125,7 +125,7 @@ export const sinkEnv = (
   KAFKA_BROKERS: stack.KAFKA_BROKERS.join(','),
   SCHEMA_REGISTRY_URL: registryUrl,
   DATABASE_URL: databaseUrl,
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: 'error',
   SINK_TOPIC_PREFIX: prefix,
   SINK_GROUP_ID: `${prefix}-sink`,
   SINK_OPS_PORT: '0',

@@ -68,6 +68,10 @@ export function createPostgresWriter(pool: Pool): BatchWriter {
       } catch (err) {
         throw toWriteError(err);
       }
+      // A socket that dies between two queries is reported as an 'error' event on the client
+      // (and as the next query's rejection): without a listener it would end the process.
+      const onError = (): void => undefined;
+      client.on('error', onError);
       const inserted: Record<string, number> = {};
       try {
         await client.query('BEGIN');
@@ -77,10 +81,12 @@ export function createPostgresWriter(pool: Pool): BatchWriter {
           inserted[b.spec.table] = (inserted[b.spec.table] ?? 0) + (res.rowCount ?? 0);
         }
         await client.query('COMMIT');
+        client.off('error', onError);
         client.release();
         return inserted;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        client.off('error', onError);
         // A broken connection must not go back to the pool.
         client.release(isRetriableDbError(err) ? (err as Error) : undefined);
         throw toWriteError(err);
