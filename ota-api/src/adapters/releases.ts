@@ -156,15 +156,16 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
 
   const loadContext = async (kind: ReleaseKind, deviceModel: string): Promise<LatestContext> => {
     const table = tableOf(kind);
-    // A release held by an unfinished rollout (active, paused or aborted) is not the general
-    // latest: only a completed rollout, or none at all, releases it to everybody.
+    // A release whose most recent rollout is unfinished (active, paused or aborted) is not the
+    // general latest: only a completed rollout, or none at all, releases it to everybody.
     const general = await pool.query<ReleaseRow>(
       `SELECT ${COLUMNS.split(', ')
         .map((c) => `r.${c}`)
         .join(', ')}
          FROM ${table} r JOIN signing_keys k ON k.key_id = r.key_id
         WHERE r.device_model = $1 AND r.yanked_at IS NULL AND k.revoked_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM rollouts o WHERE o.kind = $2 AND o.device_model = r.device_model AND o.version = r.version AND o.status <> 'completed')
+          AND coalesce((SELECT o.status FROM rollouts o WHERE o.kind = $2 AND o.device_model = r.device_model AND o.version = r.version
+                         ORDER BY o.created_at DESC LIMIT 1), 'completed') = 'completed'
         ORDER BY r.uploaded_at DESC, r.version DESC LIMIT 1`,
       [deviceModel, kind],
     );
