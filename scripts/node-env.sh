@@ -46,4 +46,6 @@ case ":$PATH:" in
   *":$zenthos_root/node_modules/.bin:"*) ;;
   *) export PATH="$zenthos_root/node_modules/.bin:$PATH" ;;
 esac
+# The zenthos command itself, whether or not npm linked its bin yet.
+zenthos() { node "$zenthos_root/cli/bin/zenthos.js" "$@"; }
 unset zenthos_node_pkg zenthos_tmp

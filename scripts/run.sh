@@ -51,7 +51,8 @@ case "$task" in
     npx jest --ci --testPathIgnorePatterns '\.int\.test\.ts$' /dist/ "$@"
     stack_up
     step "integration tests (real Kafka, PostgreSQL, RabbitMQ, Redis, MQTT)"
-    npx jest --ci --runInBand --testPathPatterns '\.int\.test\.ts$' "$@"
+    # --forceExit: a client library that keeps a socket open must not hang CI after the results.
+    npx jest --ci --runInBand --forceExit --testPathPatterns '\.int\.test\.ts$' "$@"
     ;;
   demo)
     deps
