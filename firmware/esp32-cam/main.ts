@@ -6,7 +6,7 @@ import { createModelSlots } from 'zenthos/moddable/model-slots';
 import { freeHeap } from 'zenthos-native';
 
 /**
- * ESP32-CAM (AI-Thinker) app. The board has no free I2C bus next to the camera, so its telemetry
+ * ESP32-CAM app (the common ESP32 camera module, 4 MB flash). The board has no free I2C bus next to the camera, so its telemetry
  * is the radio and the heap (link health for a camera node); the model slot carries the
  * classifier that decides when the link is degraded. Camera capture is not part of this app.
  */
