@@ -139,11 +139,14 @@ export function createGithubWebhook(opts: GithubWebhookOptions): GithubWebhook {
       const event = header(headers, 'x-github-event');
       if (!deliveryId || deliveryId.length > 200 || !event)
         throw new ZenthosError('ZEN_BAD_REQUEST', 'X-GitHub-Delivery and X-GitHub-Event are required');
-      let payload: { action?: unknown };
-      try {
-        payload = JSON.parse(rawBody.toString('utf8')) as { action?: unknown };
-      } catch {
-        throw new ZenthosError('ZEN_BAD_REQUEST', 'webhook body is not JSON');
+      // Only release events are read; others (ping, ...) are acknowledged without parsing.
+      let payload: { action?: unknown } = {};
+      if (event === 'release') {
+        try {
+          payload = JSON.parse(rawBody.toString('utf8')) as { action?: unknown };
+        } catch {
+          throw new ZenthosError('ZEN_BAD_REQUEST', 'webhook body is not JSON');
+        }
       }
       const action = typeof payload?.action === 'string' ? payload.action : null;
       const relevant = event === 'release' && action === 'published';
