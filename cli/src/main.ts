@@ -7,6 +7,7 @@ import { registerStackCommands } from './stack/commands';
 import { registerDbCommands } from '@zenthos/db';
 import { registerDevicesCommands } from '@zenthos/devices';
 import { registerSinkCommands } from '@zenthos/timescale-sink';
+import { registerRabbitCommands } from '@zenthos/rabbitmq-bridge';
 import { registerOtaCommands } from '@zenthos/ota-api';
 import { registerSchemasCommands } from '@zenthos/schemas';
 
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerDbCommands(program);
   registerDevicesCommands(program);
   registerSinkCommands(program);
+  registerRabbitCommands(program);
   registerOtaCommands(program);
   registerSchemasCommands(program);
   return program;
