@@ -10,6 +10,7 @@ import { registerSinkCommands } from '@zenthos/timescale-sink';
 import { registerRabbitCommands } from '@zenthos/rabbitmq-bridge';
 import { registerOtaCommands } from '@zenthos/ota-api';
 import { registerSchemasCommands } from '@zenthos/schemas';
+import { registerStreamsCommands } from '@zenthos/streams';
 
 /**
  * Builds the `zenthos` command. Each area of the project contributes its own sub-commands
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerRabbitCommands(program);
   registerOtaCommands(program);
   registerSchemasCommands(program);
+  registerStreamsCommands(program);
   return program;
 }
 

@@ -34,3 +34,22 @@ export {
   type StreamsConfig,
 } from './config';
 export { streamsErrorCodes } from './errors';
+export { registerStreamsCommands } from './cli';
+export { startProcessor, type StartProcessorOptions, type RunningProcessor } from './main';
+export { createStreamMetrics, streamMetricNames, type StreamMetrics } from './metrics';
+export {
+  createBatchHandler,
+  sourcePosition,
+  noTracer,
+  type RecordCodec,
+  type RecordTracer,
+  type BatchResult,
+  type BatchSettings,
+} from './domain/batch';
+export * from './domain/dead-letter';
+export { applyTopics, missingTopics, type TopicChange } from './adapters/topic-admin';
+export { consumerLag, type GroupPartitionLag } from './adapters/lag';
+export { listDeadLetters, replayDeadLetters } from './adapters/dead-letter-admin';
+export { createProcessorRunner, type ProcessorRunner, type ProcessorRunnerSettings } from './adapters/kafka-runner';
+export { createSerdeCodec } from './adapters/serde-codec';
+export { createRecordTracer } from './adapters/tracing';

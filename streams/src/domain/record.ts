@@ -1,4 +1,4 @@
-import type { ZenthosError } from '@zenthos/core';
+import { ZenthosError, toZenthosError } from '@zenthos/core';
 
 /** Record headers as they travel in Kafka (strings are UTF-8 on the wire). */
 export type Headers = Readonly<Record<string, string | Buffer>>;
@@ -56,7 +56,15 @@ export async function runPipeline(steps: readonly NamedProcessor[], record: Stre
   let current = record;
   let last = 'source';
   for (const step of steps) {
-    const outcome = await step.process(current);
+    let outcome: Outcome<unknown>;
+    try {
+      outcome = await step.process(current);
+    } catch (err) {
+      // Retriable failures (a dependency is down) go back to the runner, which retries the
+      // batch; anything else thrown is a poison record: dead-letter it and move on.
+      if (err instanceof ZenthosError && err.retriable) throw err;
+      return { kind: 'deadLetter', error: toZenthosError(err), processor: step.name };
+    }
     last = step.name;
     if (outcome.kind !== 'forward') return { ...outcome, processor: step.name };
     current = outcome.record;

@@ -19,7 +19,7 @@ describe('topology check', () => {
     [
       'a cycle',
       withProcessors({ 'telemetry-validate': { ...base.processors['telemetry-validate']!, parents: ['telemetry', 'telemetry-dedupe'] } }),
-      { code: 'cycle', message: 'cycle: telemetry-validate → telemetry-enrich → telemetry-dedupe → telemetry-validate' },
+      { code: 'cycle', message: 'nodes form a cycle: telemetry-validate → telemetry-enrich → telemetry-dedupe → telemetry-validate' },
     ],
     [
       'a sink topic that is not declared',

@@ -173,7 +173,7 @@ export function checkTopology(t: Topology): TopologyProblem[] {
         add('unknown-parent', name, `${node.kind} "${name}" has parent "${parent}", which is a sink`);
     }
   }
-  for (const cycle of findCycles(t)) add('cycle', cycle[0] as string, `cycle: ${cycle.join(' → ')}`);
+  for (const cycle of findCycles(t)) add('cycle', cycle[0] as string, `nodes form a cycle: ${cycle.join(' → ')}`);
 
   const topicUse: Array<[string, string]> = [
     ...Object.entries(t.sources).map(([n, s]): [string, string] => [n, s.topic]),

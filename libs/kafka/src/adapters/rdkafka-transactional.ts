@@ -1,0 +1,244 @@
+import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
+import { ZenthosError } from '@zenthos/core';
+import type { CommitPosition, IncomingRecord, KafkaClientSettings, OutgoingRecord } from '../port';
+import type { PartitionLag, RebalanceEvent, TopicPartitionRef, TransactionalPipe } from '../transactions';
+import type { RdkafkaProperties } from './rdkafka';
+
+/** Settings of {@link createRdkafkaTransactionalPipe}. */
+export interface TransactionalPipeSettings extends KafkaClientSettings {
+  readonly groupId: string;
+  /** Unique per running instance; the same id after a restart fences the old incarnation at once. */
+  readonly transactionalId: string;
+  /** `transaction.timeout.ms`: how long the broker waits before aborting a transaction of a dead producer. */
+  readonly transactionTimeoutMs?: number;
+  /** Time limit of one init/commit/abort call. */
+  readonly operationTimeoutMs?: number;
+  readonly consumerOverrides?: RdkafkaProperties;
+  readonly producerOverrides?: RdkafkaProperties;
+  /** Told about every transaction that had to be aborted or whose producer was re-created. */
+  readonly onTransactionError?: (err: ZenthosError, action: 'retried' | 'aborted' | 'reinitialised') => void;
+}
+
+const ERR_TIMED_OUT = -185;
+
+const asError = (err: unknown, what: string): ZenthosError => {
+  const e = err as Partial<LibrdKafkaError> & Error;
+  return new ZenthosError('ZEN_KAFKA_TRANSACTION_FAILED', `kafka ${what}: ${e.message ?? String(err)}`, true, { cause: err });
+};
+
+const call = (what: string, fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> =>
+  new Promise((resolve, reject) => fn((err) => (err ? reject(Object.assign(err, { what })) : resolve())));
+
+const toIncoming = (m: Message): IncomingRecord => {
+  const headers: Record<string, Buffer> = {};
+  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: String(m.offset),
+    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key)),
+    value: m.value ?? null,
+    headers,
+    timestampMs: m.timestamp ?? 0,
+  };
+};
+
+/**
+ * A {@link TransactionalPipe} on node-rdkafka. Error handling follows librdkafka's
+ * transactional API contract (INTRODUCTION.md, "Transactional Producer"): a retriable commit
+ * error is retried; an abortable one aborts; a fatal error — or a timeout, after which the
+ * transaction's fate is unknown — means the producer is disposed of and a new one calls
+ * initTransactions, which fences the old one and aborts whatever it left open.
+ */
+export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettings): TransactionalPipe {
+  const opTimeoutMs = settings.operationTimeoutMs ?? 30_000;
+  const listeners: Array<(e: RebalanceEvent) => void> = [];
+  const consumer = new KafkaConsumer(
+    {
+      'client.id': settings.clientId,
+      'group.id': settings.groupId,
+      'metadata.broker.list': settings.brokers.join(','),
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'isolation.level': 'read_committed',
+      'socket.keepalive.enable': true,
+      // Bounds what librdkafka prefetches per partition: backpressure reaches the broker.
+      'queued.max.messages.kbytes': 16_384,
+      'max.poll.interval.ms': 300_000,
+      rebalance_cb: true,
+      ...settings.consumerOverrides,
+    } as never,
+    { 'auto.offset.reset': 'earliest' },
+  );
+  consumer.on('rebalance', (err, assignment) => {
+    const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    const kind = err.code === -175 ? 'assigned' : 'revoked';
+    for (const l of listeners) l({ kind, partitions });
+  });
+
+  const newProducer = (): Producer =>
+    new Producer(
+      {
+        'client.id': `${settings.clientId}-tx`,
+        'metadata.broker.list': settings.brokers.join(','),
+        'transactional.id': settings.transactionalId,
+        'transaction.timeout.ms': settings.transactionTimeoutMs ?? 60_000,
+        'enable.idempotence': true,
+        acks: 'all',
+        'linger.ms': 5,
+        'compression.codec': 'lz4',
+        'socket.keepalive.enable': true,
+        ...settings.producerOverrides,
+      } as never,
+      {},
+    );
+  let producer = newProducer();
+
+  const startProducer = async (p: Producer): Promise<void> => {
+    await call('connect', (cb) => p.connect({ timeout: 10_000 }, (err) => cb(err as LibrdKafkaError)));
+    p.setPollInterval(10);
+    await call('initTransactions', (cb) => p.initTransactions(opTimeoutMs, cb));
+  };
+
+  const reinitialise = async (): Promise<void> => {
+    const old = producer;
+    await new Promise<void>((resolve) => old.disconnect(5_000, () => resolve()));
+    producer = newProducer();
+    await startProducer(producer);
+  };
+
+  const rewind = async (positions: readonly CommitPosition[]): Promise<void> => {
+    const assigned = new Set(consumer.assignments().map((a) => `${a.topic}\u0000${a.partition}`));
+    for (const p of positions) {
+      // A partition revoked meanwhile is not ours to rewind: its new owner starts from the
+      // committed offset, which this batch never moved.
+      if (!assigned.has(`${p.topic}\u0000${p.partition}`)) continue;
+      await call('seek', (cb) =>
+        consumer.seek({ topic: p.topic, partition: p.partition, offset: Number(p.offset) }, opTimeoutMs, cb),
+      ).catch(() => undefined);
+    }
+  };
+
+  const runTransaction = async (records: readonly OutgoingRecord[], positions: readonly CommitPosition[]): Promise<void> => {
+    await call('beginTransaction', (cb) => producer.beginTransaction(cb));
+    for (const r of records) {
+      const headers: MessageHeader[] | undefined = r.headers ? Object.entries(r.headers).map(([k, v]) => ({ [k]: v })) : undefined;
+      for (;;) {
+        try {
+          producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, undefined, headers);
+          break;
+        } catch (err) {
+          // Local queue full: let librdkafka drain it, then try again (bounded in-flight).
+          if ((err as LibrdKafkaError).code !== -184) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    }
+    if (positions.length > 0) {
+      await call('sendOffsetsToTransaction', (cb) =>
+        producer.sendOffsetsToTransaction(
+          positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) })),
+          consumer,
+          opTimeoutMs,
+          cb,
+        ),
+      );
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call('commitTransaction', (cb) => producer.commitTransaction(opTimeoutMs, cb));
+        return;
+      } catch (err) {
+        const e = err as LibrdKafkaError;
+        if (e.isRetriable && !e.isFatal && !e.isTxnRequiresAbort && e.code !== ERR_TIMED_OUT && attempt < 5) {
+          settings.onTransactionError?.(asError(err, 'commitTransaction'), 'retried');
+          continue;
+        }
+        throw err;
+      }
+    }
+  };
+
+  return {
+    async connect() {
+      await call('connect', (cb) => consumer.connect({ timeout: 10_000 }, (err) => cb(err as LibrdKafkaError))).catch((err: unknown) => {
+        throw new ZenthosError('ZEN_KAFKA_CONSUME_FAILED', `kafka consumer connect: ${(err as Error).message}`, true, { cause: err });
+      });
+      await startProducer(producer).catch((err: unknown) => {
+        throw asError(err, 'producer init');
+      });
+    },
+    async subscribe(topics) {
+      consumer.subscribe([...topics]);
+    },
+    poll: (max, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        consumer.setDefaultConsumeTimeout(timeoutMs);
+        consumer.consume(max, (err, messages) =>
+          err
+            ? reject(new ZenthosError('ZEN_KAFKA_CONSUME_FAILED', `kafka consume: ${err.message}`, true, { cause: err }))
+            : resolve(messages.map(toIncoming)),
+        );
+      }),
+    async commitBatch(records, positions, rewindTo) {
+      try {
+        await runTransaction(records, positions);
+      } catch (err) {
+        const e = err as LibrdKafkaError;
+        const failure = asError(err, (err as { what?: string }).what ?? 'transaction');
+        if (e.isFatal || e.code === ERR_TIMED_OUT || !e.isTxnRequiresAbort) {
+          // Fatal, timed out (outcome unknown) or a state we cannot reason about: a new
+          // producer with the same transactional.id aborts the open transaction for us.
+          settings.onTransactionError?.(failure, 'reinitialised');
+          await reinitialise().catch((reinitErr: unknown) => {
+            throw asError(reinitErr, 'producer re-initialisation');
+          });
+        } else {
+          settings.onTransactionError?.(failure, 'aborted');
+          await call('abortTransaction', (cb) => producer.abortTransaction(opTimeoutMs, cb)).catch(async () => reinitialise());
+        }
+        await rewind(rewindTo);
+        throw failure;
+      }
+    },
+    assignment: () => consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition })),
+    async lag(timeoutMs = 5_000) {
+      const assigned = consumer.assignments();
+      if (assigned.length === 0) return [];
+      const positions = new Map(consumer.position(assigned).map((p) => [`${p.topic}\u0000${p.partition}`, p.offset]));
+      const out: PartitionLag[] = [];
+      for (const a of assigned) {
+        const high = await new Promise<number>((resolve) =>
+          consumer.queryWatermarkOffsets(a.topic, a.partition, timeoutMs, (err, w) => resolve(err ? -1 : w.highOffset)),
+        );
+        if (high < 0) continue;
+        let position = positions.get(`${a.topic}\u0000${a.partition}`);
+        if (position === undefined || position < 0) {
+          const committed = await new Promise<number>((resolve) =>
+            consumer.committed([{ topic: a.topic, partition: a.partition }], timeoutMs, (err, tps) =>
+              resolve(err ? -1 : (tps[0]?.offset ?? -1)),
+            ),
+          );
+          position = committed < 0 ? 0 : committed;
+        }
+        out.push({
+          topic: a.topic,
+          partition: a.partition,
+          position: String(position),
+          highWatermark: String(high),
+          lag: Math.max(0, high - position),
+        });
+      }
+      return out;
+    },
+    onRebalance(listener) {
+      listeners.push(listener);
+    },
+    async disconnect() {
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+      await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+    },
+  };
+}
+
+export type { TopicPartitionRef };

@@ -1,0 +1,147 @@
+import { backoffDelayMs, isZenthosError, sleep, type Logger } from '@zenthos/core';
+import type { IncomingRecord, TransactionalPipe } from '@zenthos/kafka';
+import type { BatchResult } from '../domain/batch';
+import { streamMetricNames, type StreamMetrics } from '../metrics';
+
+/** Settings of {@link createProcessorRunner}. */
+export interface ProcessorRunnerSettings {
+  readonly pipeline: string;
+  readonly sourceTopics: readonly string[];
+  readonly batchMax: number;
+  readonly pollTimeoutMs: number;
+  /** How often consumer lag is measured. */
+  readonly lagIntervalMs?: number;
+  /** How often a progress line is logged. */
+  readonly progressIntervalMs?: number;
+}
+
+/** A running processor loop. */
+export interface ProcessorRunner {
+  /** Runs until {@link stop}; rejects only on an unrecoverable error. */
+  run(): Promise<void>;
+  /** Finishes the batch in hand, commits it, leaves the group. */
+  stop(): Promise<void>;
+  /** True once connected and subscribed. */
+  isReady(): boolean;
+}
+
+/**
+ * The consume → process → produce loop over a transactional pipe. One batch is in flight at a
+ * time (bounded memory; librdkafka's prefetch queue is bounded too, so a slow processor slows
+ * fetching — backpressure). A retriable failure while processing retries the same batch with
+ * backoff, never skipping it; a failed transaction is aborted and rewound by the pipe and the
+ * records are read again. Poison records are already dead letters inside the batch result.
+ */
+export function createProcessorRunner(
+  settings: ProcessorRunnerSettings,
+  ports: {
+    pipe: TransactionalPipe;
+    handleBatch: (records: readonly IncomingRecord[]) => Promise<BatchResult>;
+    metrics: StreamMetrics;
+    logger: Logger;
+  },
+): ProcessorRunner {
+  const { pipe, metrics, logger } = ports;
+  const labels = { pipeline: settings.pipeline };
+  const abort = new AbortController();
+  let ready = false;
+  let running: Promise<void> | undefined;
+  let totals = { in: 0, out: 0, dead: 0, dropped: 0 };
+
+  pipe.onRebalance((e) => {
+    logger.info({ pipeline: settings.pipeline, partitions: e.partitions.map((p) => `${p.topic}/${p.partition}`) }, `partitions ${e.kind}`);
+  });
+
+  const measureLag = async (): Promise<void> => {
+    try {
+      for (const l of await pipe.lag()) metrics.setLag(l.lag, { ...labels, topic: l.topic, partition: l.partition });
+    } catch (err) {
+      logger.debug({ err }, 'lag measurement failed');
+    }
+  };
+
+  const processWithRetry = async (records: readonly IncomingRecord[]): Promise<BatchResult | undefined> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ports.handleBatch(records);
+      } catch (err) {
+        if (!isZenthosError(err) || !err.retriable) throw err;
+        if (abort.signal.aborted) return undefined; // shutting down: the batch stays uncommitted
+        metrics.add(streamMetricNames.retries, 1, labels);
+        const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 5_000 });
+        logger.warn({ code: err.code, attempt, delayMs }, `retrying batch: ${err.message}`);
+        await sleep(delayMs, abort.signal).catch(() => undefined);
+      }
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    await pipe.connect();
+    await pipe.subscribe(settings.sourceTopics);
+    ready = true;
+    logger.info({ pipeline: settings.pipeline, topics: settings.sourceTopics }, 'processor started');
+    const lagTimer = setInterval(() => void measureLag(), settings.lagIntervalMs ?? 5_000);
+    const progressTimer = setInterval(
+      () => logger.info({ pipeline: settings.pipeline, ...totals }, 'progress'),
+      settings.progressIntervalMs ?? 10_000,
+    );
+    let pollFailures = 0;
+    try {
+      while (!abort.signal.aborted) {
+        let records: IncomingRecord[];
+        try {
+          records = await pipe.poll(settings.batchMax, settings.pollTimeoutMs);
+          pollFailures = 0;
+        } catch (err) {
+          pollFailures++;
+          logger.warn({ err }, 'poll failed');
+          await sleep(backoffDelayMs(pollFailures, { initialDelayMs: 200, maxDelayMs: 5_000 }), abort.signal).catch(() => undefined);
+          continue;
+        }
+        if (records.length === 0) continue;
+        const started = performance.now();
+        const result = await processWithRetry(records);
+        if (!result) break;
+        try {
+          await pipe.commitBatch(result.outputs, result.positions, result.rewindTo);
+        } catch (err) {
+          metrics.add(streamMetricNames.transactionsAborted, 1, labels);
+          logger.warn({ err: (err as Error).message }, 'transaction failed; the batch will be read again');
+          continue;
+        }
+        metrics.recordProcessingTime(performance.now() - started, labels);
+        metrics.add(streamMetricNames.recordsIn, records.length, labels);
+        metrics.add(streamMetricNames.recordsOut, result.forwarded, labels);
+        metrics.add(streamMetricNames.recordsDropped, result.dropped, labels);
+        for (const [processor, n] of Object.entries(result.deadLettered)) {
+          metrics.add(streamMetricNames.recordsDeadLettered, n, { ...labels, processor });
+        }
+        const dead = Object.values(result.deadLettered).reduce((a, b) => a + b, 0);
+        totals = {
+          in: totals.in + records.length,
+          out: totals.out + result.forwarded,
+          dead: totals.dead + dead,
+          dropped: totals.dropped + result.dropped,
+        };
+      }
+    } finally {
+      clearInterval(lagTimer);
+      clearInterval(progressTimer);
+      ready = false;
+      await pipe.disconnect();
+      logger.info({ pipeline: settings.pipeline, ...totals }, 'processor stopped');
+    }
+  };
+
+  return {
+    run() {
+      running ??= loop();
+      return running;
+    },
+    async stop() {
+      abort.abort();
+      await running?.catch(() => undefined);
+    },
+    isReady: () => ready,
+  };
+}

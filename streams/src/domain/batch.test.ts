@@ -1,0 +1,96 @@
+import { ZenthosError } from '@zenthos/core';
+import type { IncomingRecord } from '@zenthos/kafka';
+import { createBatchHandler, type RecordCodec } from './batch';
+import { dlqHeaders } from './dead-letter';
+import type { NamedProcessor } from './record';
+
+// A JSON codec stands in for Avro: the batch logic does not care about the format.
+const jsonCodec: RecordCodec = {
+  decode: async (b) => {
+    try {
+      return JSON.parse(b.toString()) as unknown;
+    } catch (err) {
+      throw new ZenthosError('ZEN_DECODE_FAILED', (err as Error).message);
+    }
+  },
+  encode: async (_topic, v) => Buffer.from(JSON.stringify(v)),
+};
+const rec = (partition: number, offset: number, value: unknown): IncomingRecord => ({
+  topic: 'in',
+  partition,
+  offset: String(offset),
+  key: Buffer.from('k'),
+  value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  headers: {},
+  timestampMs: 1,
+});
+const steps: NamedProcessor[] = [
+  {
+    name: 'check',
+    process: async (r) => {
+      const v = r.value as { n: number };
+      if (v.n < 0) return { kind: 'deadLetter', error: new ZenthosError('ZEN_PAYLOAD_INVALID', 'negative') };
+      if (v.n === 13) throw new Error('a bug');
+      return { kind: 'forward', record: r };
+    },
+  },
+  { name: 'double', process: async (r) => ({ kind: 'forward', record: { ...r, value: { n: (r.value as { n: number }).n * 2 } } }) },
+  {
+    name: 'even',
+    process: async (r) => ((r.value as { n: number }).n === 8 ? { kind: 'drop', reason: 'dup' } : { kind: 'forward', record: r }),
+  },
+];
+const handle = createBatchHandler(
+  { pipeline: 'p', steps, sinkTopics: ['out'], dlqTopic: 'dlq' },
+  { codec: jsonCodec, clock: { nowMs: () => 0 } },
+);
+
+describe('batch handler', () => {
+  it('forwards, drops and dead-letters in input order, with positions per partition', async () => {
+    const res = await handle([
+      rec(0, 10, { n: 1 }),
+      rec(1, 5, { n: -1 }),
+      rec(0, 11, { n: 4 }),
+      rec(1, 6, 'not json'),
+      rec(0, 12, { n: 2 }),
+      rec(1, 7, { n: 13 }),
+    ]);
+    expect(res.outputs.map((o) => [o.topic, o.value?.toString() ?? null])).toEqual([
+      ['out', '{"n":2}'],
+      ['dlq', '{"n":-1}'],
+      ['dlq', 'not json'],
+      ['out', '{"n":4}'],
+      ['dlq', '{"n":13}'],
+    ]);
+    expect(
+      res.outputs.filter((o) => o.topic === 'dlq').map((o) => [o.headers?.[dlqHeaders.reason], o.headers?.[dlqHeaders.processor]]),
+    ).toEqual([
+      ['ZEN_PAYLOAD_INVALID', 'check'],
+      ['ZEN_DECODE_FAILED', 'decode'],
+      ['ZEN_INTERNAL', 'check'],
+    ]);
+    expect(res).toMatchObject({ forwarded: 2, dropped: 1, deadLettered: { check: 2, decode: 1 } });
+    expect(res.positions).toEqual([
+      { topic: 'in', partition: 0, offset: '13' },
+      { topic: 'in', partition: 1, offset: '8' },
+    ]);
+    expect(res.rewindTo).toEqual([
+      { topic: 'in', partition: 0, offset: '10' },
+      { topic: 'in', partition: 1, offset: '5' },
+    ]);
+    expect(res.outputs[0]?.headers?.['zenthos.source']).toBeUndefined();
+  });
+
+  it('fails the whole batch on a retriable error instead of skipping a record', async () => {
+    const down = createBatchHandler(
+      {
+        pipeline: 'p',
+        steps: [{ name: 'db', process: async () => Promise.reject(new ZenthosError('ZEN_DEPENDENCY_UNAVAILABLE', 'down', true)) }],
+        sinkTopics: ['out'],
+        dlqTopic: 'dlq',
+      },
+      { codec: jsonCodec, clock: { nowMs: () => 0 } },
+    );
+    await expect(down([rec(0, 1, { n: 1 })])).rejects.toMatchObject({ code: 'ZEN_DEPENDENCY_UNAVAILABLE', retriable: true });
+  });
+});

@@ -1,0 +1,121 @@
+import { ZenthosError, isZenthosError, toZenthosError } from '@zenthos/core';
+import type { CommitPosition, IncomingRecord, OutgoingRecord } from '@zenthos/kafka';
+import { nextPosition } from '@zenthos/kafka';
+import { SOURCE_POSITION_HEADER } from './dedupe';
+import { toDeadLetter } from './dead-letter';
+import { runPipeline, type Clock, type NamedProcessor, type PipelineOutcome, type StreamRecord } from './record';
+
+/** Turns bytes into values and back (the Avro serde with the registry, in production). */
+export interface RecordCodec {
+  /** Decodes a source record's value; coded errors, retriable when the registry is down. */
+  decode(bytes: Buffer): Promise<unknown>;
+  /** Encodes an output value for a topic. */
+  encode(topic: string, value: unknown): Promise<Buffer>;
+}
+
+/** Runs `fn` for a record inside a span continuing the trace of its headers, and returns output headers. */
+export type RecordTracer = <T>(
+  record: IncomingRecord,
+  fn: () => Promise<T>,
+) => Promise<{ result: T; headers: Record<string, string | Buffer> }>;
+
+/** A tracer that only copies the headers. */
+export const noTracer: RecordTracer = async (record, fn) => ({ result: await fn(), headers: { ...record.headers } });
+
+/** Settings of {@link createBatchHandler}. */
+export interface BatchSettings {
+  readonly pipeline: string;
+  readonly steps: readonly NamedProcessor[];
+  readonly sinkTopics: readonly string[];
+  readonly dlqTopic: string;
+}
+
+/** What a batch produced, per processor counts included. */
+export interface BatchResult {
+  readonly outputs: OutgoingRecord[];
+  /** Positions to commit: last offset + 1 per partition. */
+  readonly positions: CommitPosition[];
+  /** First offset per partition: where to go back to when the transaction fails. */
+  readonly rewindTo: CommitPosition[];
+  readonly forwarded: number;
+  readonly dropped: number;
+  /** Dead letters by processor name. */
+  readonly deadLettered: Readonly<Record<string, number>>;
+}
+
+/** The source position header value, `topic/partition/offset`: the owner of a dedupe mark. */
+export const sourcePosition = (r: Pick<IncomingRecord, 'topic' | 'partition' | 'offset'>): string =>
+  `${r.topic}/${r.partition}/${r.offset}`;
+
+/**
+ * Handles one poll batch: decode, run the processors, encode the outputs, build dead letters.
+ * Records of the batch are processed concurrently (they are independent; ports batch their
+ * I/O), and outputs keep the input order, so per-partition order holds. A retriable failure
+ * anywhere fails the whole batch, which the runner retries as a unit: nothing is skipped.
+ */
+export function createBatchHandler(settings: BatchSettings, ports: { codec: RecordCodec; clock: Clock; tracer?: RecordTracer }) {
+  const tracer = ports.tracer ?? noTracer;
+
+  const handleOne = async (r: IncomingRecord): Promise<{ outcome: PipelineOutcome; headers: Record<string, string | Buffer> }> => {
+    const { result, headers } = await tracer(r, async (): Promise<PipelineOutcome> => {
+      let value: unknown;
+      try {
+        if (r.value === null) throw new ZenthosError('ZEN_DECODE_FAILED', 'record has no value (tombstone)');
+        value = await ports.codec.decode(r.value);
+      } catch (err) {
+        if (isZenthosError(err) && err.retriable) throw err;
+        return { kind: 'deadLetter', error: toZenthosError(err, 'ZEN_DECODE_FAILED'), processor: 'decode' };
+      }
+      const record: StreamRecord<unknown> = {
+        key: r.key?.toString() ?? '',
+        value,
+        timestampMs: r.timestampMs,
+        headers: { ...r.headers, [SOURCE_POSITION_HEADER]: sourcePosition(r) },
+      };
+      return runPipeline(settings.steps, record);
+    });
+    return { outcome: result, headers };
+  };
+
+  return async function handleBatch(records: readonly IncomingRecord[]): Promise<BatchResult> {
+    const results = await Promise.all(records.map(handleOne));
+    const outputs: OutgoingRecord[] = [];
+    let forwarded = 0;
+    let dropped = 0;
+    const deadLettered: Record<string, number> = {};
+    const deadLetter = (r: IncomingRecord, error: ZenthosError, processor: string): void => {
+      deadLettered[processor] = (deadLettered[processor] ?? 0) + 1;
+      outputs.push(toDeadLetter(r, settings.dlqTopic, { error, processor, pipeline: settings.pipeline, nowMs: ports.clock.nowMs() }));
+    };
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as IncomingRecord;
+      const { outcome, headers } = results[i] as { outcome: PipelineOutcome; headers: Record<string, string | Buffer> };
+      if (outcome.kind === 'drop') {
+        dropped++;
+      } else if (outcome.kind === 'deadLetter') {
+        deadLetter(r, outcome.error, outcome.processor);
+      } else {
+        const outHeaders = { ...headers };
+        delete outHeaders[SOURCE_POSITION_HEADER];
+        try {
+          for (const topic of settings.sinkTopics) {
+            const value = await ports.codec.encode(topic, outcome.record.value);
+            outputs.push({ topic, key: r.key, value, headers: outHeaders, timestampMs: r.timestampMs });
+          }
+          forwarded++;
+        } catch (err) {
+          if (isZenthosError(err) && err.retriable) throw err;
+          deadLetter(r, toZenthosError(err, 'ZEN_PAYLOAD_INVALID'), 'encode');
+        }
+      }
+    }
+    const first = new Map<string, CommitPosition>();
+    const last = new Map<string, CommitPosition>();
+    for (const r of records) {
+      const key = `${r.topic}\u0000${r.partition}`;
+      if (!first.has(key)) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset });
+      last.set(key, nextPosition(r));
+    }
+    return { outputs, positions: [...last.values()], rewindTo: [...first.values()], forwarded, dropped, deadLettered };
+  };
+}

@@ -1,0 +1,160 @@
+import { createLogger, createOpsServer, type Logger, type OpsServer } from '@zenthos/core';
+import { createPool, pingDatabase } from '@zenthos/db';
+import { createRdkafkaTransactionalPipe } from '@zenthos/kafka';
+import { createSerde, type AvroSchema } from '@zenthos/schemas';
+import type { ProcessorConfig } from './config';
+import { createBatchHandler } from './domain/batch';
+import { createDedupe } from './domain/dedupe';
+import { createEnrich } from './domain/enrich';
+import { systemClock, type NamedProcessor, type Processor } from './domain/record';
+import { fullTopic, planPipeline, resolveSchema, subjectOf, type ProcessorDecl, type Topology } from './domain/topology';
+import { createValidate } from './domain/validate';
+import { zenthosTopology } from './domain/zenthos-topology';
+import { createProcessorRunner, type ProcessorRunner } from './adapters/kafka-runner';
+import { createPostgresDeviceRegistry } from './adapters/postgres-device-registry';
+import { createRedisDedupeStore } from './adapters/redis-dedupe-store';
+import { createSerdeCodec } from './adapters/serde-codec';
+import { createRecordTracer } from './adapters/tracing';
+import { createStreamMetrics, type StreamMetrics } from './metrics';
+
+/** Options of {@link startProcessor}. */
+export interface StartProcessorOptions {
+  /** The pipeline (a source of the topology): telemetry, status, inference or logs. */
+  readonly name: string;
+  readonly topology?: Topology;
+  readonly logger?: Logger;
+  /** Serve /health, /ready, /metrics (default true). */
+  readonly ops?: boolean;
+}
+
+/** A started processor. */
+export interface RunningProcessor {
+  readonly runner: ProcessorRunner;
+  readonly metrics: StreamMetrics;
+  readonly ops?: OpsServer;
+  /** Resolves when the loop ends (after stop, or on an unrecoverable error). */
+  readonly done: Promise<void>;
+  /** Graceful stop: finish the batch in hand, commit, leave the group, flush, close. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires one pipeline of the topology to Kafka, the schema registry, Postgres and Redis, and
+ * starts its loop. The only place adapters meet the domain (STYLE.md).
+ */
+export async function startProcessor(config: ProcessorConfig, options: StartProcessorOptions): Promise<RunningProcessor> {
+  const topology = options.topology ?? zenthosTopology;
+  const plan = planPipeline(topology, options.name);
+  const prefix = config.STREAMS_TOPIC_PREFIX;
+  const logger = options.logger ?? createLogger({ service: `zenthos-processor-${plan.name}`, level: config.LOG_LEVEL });
+  const metrics = createStreamMetrics();
+  const clock = systemClock;
+
+  const pool = createPool(config.DATABASE_URL, { max: 4, applicationName: `zenthos-processor-${plan.name}` });
+  const registry = createPostgresDeviceRegistry({
+    pool,
+    url: config.DATABASE_URL,
+    cacheMax: config.PROCESSOR_DEVICE_CACHE_MAX,
+    cacheTtlMs: config.PROCESSOR_DEVICE_CACHE_TTL_MS,
+    activityFlushMs: config.PROCESSOR_ACTIVITY_FLUSH_MS,
+    onError: (err) => logger.warn({ code: err.code }, `device registry: ${err.message}`),
+  });
+  const dedupeStore = createRedisDedupeStore({ url: config.REDIS_URL, keyPrefix: `${prefix}:dedupe:${plan.name}:` });
+
+  const build = (decl: ProcessorDecl): Processor<unknown, unknown> => {
+    switch (decl.use) {
+      case 'validate':
+        return createValidate(
+          {
+            kind: decl.kind,
+            maxFutureSkewS: config.PROCESSOR_MAX_FUTURE_SKEW_S,
+            maxAgeS: config.PROCESSOR_MAX_AGE_S,
+            sensorRanges: config.PROCESSOR_SENSOR_RANGES,
+          },
+          { clock },
+        ) as Processor<unknown, unknown>;
+      case 'enrich':
+        return createEnrich(
+          { autoRegister: config.PROCESSOR_AUTO_REGISTER },
+          { devices: registry, activity: registry, clock },
+        ) as Processor<unknown, unknown>;
+      case 'dedupe':
+        return createDedupe({ windowMs: config.PROCESSOR_DEDUPE_WINDOW_MS }, { store: dedupeStore }) as Processor<unknown, unknown>;
+    }
+  };
+  const steps: NamedProcessor[] = plan.steps.map((s) => ({ name: s.name, process: build(s.decl) }));
+
+  const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
+  const outputByTopic = new Map<string, AvroSchema>();
+  for (const topic of plan.sinkTopics) {
+    const ref = topology.subjects[subjectOf(topic)];
+    const schema = ref && resolveSchema(ref);
+    if (schema) outputByTopic.set(fullTopic(prefix, topic), schema);
+  }
+  const input = resolveSchema(plan.steps[0]?.decl.input ?? '') as AvroSchema;
+  const handleBatch = createBatchHandler(
+    {
+      pipeline: plan.name,
+      steps,
+      sinkTopics: plan.sinkTopics.map((t) => fullTopic(prefix, t)),
+      dlqTopic: fullTopic(prefix, topology.deadLetterTopic),
+    },
+    { codec: createSerdeCodec(serde, { input, outputByTopic }), clock, tracer: createRecordTracer(plan.name) },
+  );
+
+  const pipe = createRdkafkaTransactionalPipe({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `zenthos-processor-${plan.name}-${config.PROCESSOR_INSTANCE_ID}`,
+    groupId: `${prefix}.processor.${plan.name}`,
+    transactionalId: `${prefix}.processor.${plan.name}.${config.PROCESSOR_INSTANCE_ID}`,
+    transactionTimeoutMs: config.PROCESSOR_TRANSACTION_TIMEOUT_MS,
+    // How soon a crashed member's partitions move to the others.
+    consumerOverrides: {
+      'session.timeout.ms': config.PROCESSOR_SESSION_TIMEOUT_MS,
+      'heartbeat.interval.ms': Math.floor(config.PROCESSOR_SESSION_TIMEOUT_MS / 4),
+    },
+    onTransactionError: (err, action) => logger.warn({ code: err.code, action }, `transaction: ${err.message}`),
+  });
+  const runner = createProcessorRunner(
+    {
+      pipeline: plan.name,
+      sourceTopics: [fullTopic(prefix, plan.sourceTopic)],
+      batchMax: config.PROCESSOR_BATCH_MAX,
+      pollTimeoutMs: config.PROCESSOR_POLL_TIMEOUT_MS,
+    },
+    { pipe, handleBatch, metrics, logger },
+  );
+
+  await registry.start();
+  const ops =
+    options.ops === false
+      ? undefined
+      : await createOpsServer({
+          port: config.PROCESSOR_OPS_PORT,
+          checks: {
+            kafka: async () => {
+              if (!runner.isReady()) throw new Error('not subscribed yet');
+            },
+            postgres: () => pingDatabase(pool),
+            redis: () => dedupeStore.ping(),
+          },
+          metrics: () => metrics.prometheus(),
+        });
+
+  const done = runner.run().finally(async () => {
+    await registry.close().catch(() => undefined);
+    await dedupeStore.close();
+    await pool.end().catch(() => undefined);
+    await ops?.close().catch(() => undefined);
+  });
+  return {
+    runner,
+    metrics,
+    ops,
+    done,
+    async stop() {
+      await runner.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TelemetryEnriched } from '@zenthos/schemas';
+import { loadProcessorConfig } from '../src/config';
+import { listDeadLetters } from '../src/adapters/dead-letter-admin';
+import { dlqHeaders } from '../src/domain/dead-letter';
+import { startProcessor, type RunningProcessor } from '../src/main';
+import { streamMetricNames } from '../src/metrics';
+import { createStreamsTestEnv, env, makeWorkload, produceRaw, readCommitted, waitFor, type StreamsTestEnv } from './support';
+
+jest.setTimeout(240_000);
+
+const exec = promisify(execFile);
+const cliBin = join(__dirname, '../../cli/bin/zenthos.js');
+
+describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', () => {
+  let t: StreamsTestEnv;
+  let processor: RunningProcessor | undefined;
+  beforeAll(async () => {
+    t = await createStreamsTestEnv();
+  });
+  afterAll(async () => {
+    await processor?.stop();
+    await t?.close();
+  });
+
+  it('turns 10,000 raw records (5% duplicate ids, 1% invalid) into exactly the unique valid ones, with dead letters for the rest', async () => {
+    const workload = makeWorkload(t.devices, 10_000, { duplicateRate: 0.05, invalidRate: 0.01 });
+    expect(workload.inputs).toHaveLength(10_000);
+    expect(workload.uniqueValid.size).toBe(9_400);
+    await produceRaw(t, workload.inputs);
+
+    const config = loadProcessorConfig({ ...t.processorEnv, PROCESSOR_INSTANCE_ID: 'in-process' });
+    processor = await startProcessor(config, { name: 'telemetry', ops: false });
+
+    const enriched = await readCommitted(t.topic('telemetry.enriched'), workload.uniqueValid.size, { timeoutMs: 150_000 });
+    const values = await Promise.all(enriched.map(async (r) => (await t.serde.decode<TelemetryEnriched>(r.value as Buffer)).value));
+    const ids = values.map((v) => v.message_id);
+    expect(ids.length).toBe(workload.uniqueValid.size);
+    expect(new Set(ids)).toEqual(workload.uniqueValid);
+    expect(values[0]).toMatchObject({
+      known_device: true,
+      location: { latitude: 52.5, longitude: 13.4 },
+      metadata: { room: values[0]?.device_id },
+    });
+    expect(values.every((v) => v.owner === `owner-${v.device_id}`)).toBe(true);
+
+    const dead = await readCommitted(t.topic('dlq'), 100, { timeoutMs: 30_000 });
+    const reasons: Record<string, number> = {};
+    for (const d of dead) {
+      const reason = d.headers[dlqHeaders.reason]?.toString() ?? 'none';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+      expect(d.headers[dlqHeaders.sourceTopic]?.toString()).toBe(t.topic('telemetry.raw'));
+      expect(d.headers[dlqHeaders.sourceOffset]?.toString()).toMatch(/^\d+$/);
+      expect(d.headers[dlqHeaders.processor]?.toString()).toMatch(/^(decode|telemetry-validate|telemetry-enrich)$/);
+    }
+    expect(reasons).toEqual(workload.invalidByReason);
+
+    expect(processor.metrics.value(streamMetricNames.recordsIn, { pipeline: 'telemetry' })).toBe(10_000);
+    expect(processor.metrics.value(streamMetricNames.recordsOut, { pipeline: 'telemetry' })).toBe(9_400);
+    expect(processor.metrics.value(streamMetricNames.recordsDropped, { pipeline: 'telemetry' })).toBe(500);
+
+    // Batched write-back of what the records said about their devices.
+    await waitFor(
+      'last_seen of every device',
+      async () =>
+        (await t.db.pool.query('SELECT count(*)::int AS n FROM devices WHERE last_seen IS NOT NULL AND firmware_version = $1', ['v1.2.3']))
+          .rows[0].n === t.devices.length,
+      10_000,
+    );
+  });
+
+  it('replays dead letters of unknown devices after the devices are registered (zenthos dlq replay)', async () => {
+    const unknown = await listDeadLetters({ brokers: env.KAFKA_BROKERS, admin: t.admin }, t.topic('dlq'), { reason: 'ZEN_UNKNOWN_DEVICE' });
+    expect(unknown).toHaveLength(20);
+    await t.db.pool.query(`INSERT INTO devices (id, model) SELECT DISTINCT unnest($1::text[]), 'esp32-s3'`, [unknown.map((d) => d.key)]);
+
+    const childEnv = { ...process.env, ...t.processorEnv };
+    const list = await exec(process.execPath, [cliBin, 'dlq', 'list', '--reason', 'ZEN_UNKNOWN_DEVICE', '--json'], { env: childEnv });
+    expect(list.stdout.trim().split('\n')).toHaveLength(20);
+    const replay = await exec(process.execPath, [cliBin, 'dlq', 'replay', '--reason', 'ZEN_UNKNOWN_DEVICE', '--since', '1h'], {
+      env: childEnv,
+    });
+    expect(replay.stdout).toContain('replayed 20 dead letter(s)');
+
+    const enriched = await readCommitted(t.topic('telemetry.enriched'), 9_420, { timeoutMs: 60_000 });
+    const values = await Promise.all(enriched.map(async (r) => (await t.serde.decode<TelemetryEnriched>(r.value as Buffer)).value));
+    const ghosts = values.filter((v) => v.device_id.startsWith('ghost-'));
+    expect(ghosts.map((v) => v.device_id).sort()).toEqual(unknown.map((d) => d.key).sort());
+    expect(enriched).toHaveLength(9_420);
+    // Nothing new was dead-lettered by the replay.
+    expect(await listDeadLetters({ brokers: env.KAFKA_BROKERS, admin: t.admin }, t.topic('dlq'), {})).toHaveLength(100);
+  });
+});
