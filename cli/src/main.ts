@@ -11,6 +11,7 @@ import { registerRabbitCommands } from '@zenthos/rabbitmq-bridge';
 import { registerOtaCommands } from '@zenthos/ota-api';
 import { registerSchemasCommands } from '@zenthos/schemas';
 import { registerStreamsCommands } from '@zenthos/streams';
+import { registerBridgeCommands } from '@zenthos/mqtt-bridge';
 
 /**
  * Builds the `zenthos` command. Each area of the project contributes its own sub-commands
@@ -30,6 +31,7 @@ export function createProgram(): Command {
   registerOtaCommands(program);
   registerSchemasCommands(program);
   registerStreamsCommands(program);
+  registerBridgeCommands(program);
   return program;
 }
 

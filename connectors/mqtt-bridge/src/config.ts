@@ -39,8 +39,10 @@ export const bridgeConfigShape = {
   BRIDGE_MQTT_ROOT: env.string('zenthos'),
   /** Shared-subscription group in external-broker mode: `$share/<group>/<root>/+/+/+`. */
   BRIDGE_SHARE_GROUP: env.string('zenthos'),
-  /** Client id of the bridge on an external broker (MQTT_URL); a random suffix is added. */
+  /** Client id prefix on an external broker (MQTT_URL); stable, so the broker keeps unacknowledged messages for a restart. Distinct per bridge. */
   BRIDGE_CLIENT_ID: env.string('zenthos-bridge'),
+  /** Connections to the external broker in the share group (each handles one message at a time). */
+  BRIDGE_EXTERNAL_CONNECTIONS: env.int(4, 1, 64),
   /** How often connected devices' credentials are checked again, so revocation reaches live connections. */
   BRIDGE_REVOCATION_CHECK_MS: env.int(2_000, 100, 3_600_000),
   /** Time a new connection has to send CONNECT. */

@@ -34,3 +34,18 @@ export {
 } from './domain/ingest';
 export { createInFlightLimiter, type InFlightLimiter } from './domain/in-flight';
 export { createFrameScanner, type FrameScanner, type ScanResult } from './domain/mqtt-frames';
+export { createIngestPipeline, type IngestPipeline, type IngestPipelineDeps, type IngestOutcome } from './adapters/kafka-ingest';
+export {
+  createAedesBroker,
+  type AedesBroker,
+  type AedesBrokerSettings,
+  type AedesBrokerDeps,
+  type TlsSettings,
+} from './adapters/aedes-broker';
+export { createExternalBrokerBridge, type ExternalBrokerBridge, type ExternalBrokerSettings } from './adapters/external-broker';
+export { createRegistryAuthenticator, type DeviceAuthenticator } from './adapters/device-auth';
+export { createGuardedMqttStream, type GuardedMqttStream, type GuardedStreamOptions } from './adapters/mqtt-stream';
+export { createBridgeMetrics, bridgeMetricNames, type BridgeMetrics } from './adapters/metrics';
+export { createRedisScaleOut, type RedisScaleOut } from './adapters/redis-scale-out';
+export { startBridge, type Bridge, type BridgeOverrides } from './main';
+export { registerBridgeCommands } from './cli';

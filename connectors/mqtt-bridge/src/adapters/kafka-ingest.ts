@@ -1,0 +1,109 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { isZenthosError, toZenthosError } from '@zenthos/core';
+import type { OutgoingRecord, ProducerPort } from '@zenthos/kafka';
+import type { Serde } from '@zenthos/schemas';
+import type { InFlightLimiter } from '../domain/in-flight';
+import { deadLetterPlan, planIngest, type DeviceMessage, type IngestPlan, type IngestRules } from '../domain/ingest';
+import type { InvalidReason } from '../errors';
+import type { BridgeMetrics } from './metrics';
+
+/** What became of a message once Kafka acknowledged it. */
+export type IngestOutcome =
+  { readonly kind: 'ingested'; readonly topic: string } | { readonly kind: 'deadLettered'; readonly reason: InvalidReason };
+
+/** Hands one device message to Kafka; resolves only once Kafka has acknowledged the record. */
+export interface IngestPipeline {
+  /**
+   * Validates, encodes and produces the message (or its DLQ record). Rejects with a
+   * retriable ZEN_KAFKA_PRODUCE_FAILED or ZEN_SCHEMA_REGISTRY_FAILED when Kafka or the registry
+   * cannot take it: the caller must then not acknowledge, so the device sends it again.
+   */
+  handle(msg: DeviceMessage, parent?: Context): Promise<IngestOutcome>;
+}
+
+/** Dependencies of {@link createIngestPipeline}. */
+export interface IngestPipelineDeps {
+  readonly producer: ProducerPort;
+  readonly serde: Pick<Serde, 'encode'>;
+  readonly rules: IngestRules;
+  readonly limiter: InFlightLimiter;
+  readonly metrics: BridgeMetrics;
+  readonly now?: () => number;
+}
+
+const tracer = trace.getTracer('@zenthos/mqtt-bridge');
+
+/** W3C trace context of the active span as Kafka headers (DESIGN.md: one trace follows a message). */
+const traceHeaders = (ctx: Context): Record<string, string> => {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+};
+
+/**
+ * The publish pipeline shared by the in-process broker and external-broker mode:
+ * `middleware.handle` span → plan (ACL already passed) → Avro encode with the registry →
+ * `kafka.produce` span → resolve on the broker's acknowledgement (idempotent, acks=all).
+ * At most `limiter` messages are in flight; the rest wait, which stops socket reads upstream.
+ */
+export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
+  const { producer, serde, rules, limiter, metrics } = deps;
+  const now = deps.now ?? Date.now;
+
+  const toRecord = async (msg: DeviceMessage, plan: IngestPlan): Promise<{ record: OutgoingRecord; plan: IngestPlan }> => {
+    if (plan.kind === 'deadLetter') return { record: { topic: plan.topic, key: plan.key, value: plan.value, headers: plan.headers }, plan };
+    try {
+      const value = await serde.encode(plan.subject, plan.record, { schema: plan.schema });
+      return { record: { topic: plan.topic, key: plan.key, value, headers: plan.headers }, plan };
+    } catch (err) {
+      // The contract check already passed, so this is a value the Avro type still refuses.
+      if (!isZenthosError(err, 'ZEN_PAYLOAD_INVALID')) throw err;
+      const dlq = deadLetterPlan(msg, plan.messageKind, 'schema_mismatch', err.message, rules.topics, plan.record.message_id);
+      return toRecord(msg, dlq);
+    }
+  };
+
+  return {
+    async handle(msg, parent = context.active()) {
+      const release = await limiter.acquire();
+      const span = tracer.startSpan(
+        'middleware.handle',
+        { attributes: { 'messaging.source.name': msg.topic, 'zenthos.device_id': msg.identity.deviceId } },
+        parent,
+      );
+      const ctx = trace.setSpan(parent, span);
+      try {
+        const { record, plan } = await context.with(ctx, () => toRecord(msg, planIngest(msg, rules)));
+        const produceSpan = tracer.startSpan(
+          'kafka.produce',
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': record.topic, 'messaging.operation.type': 'send' },
+          },
+          ctx,
+        );
+        try {
+          const headers = { ...record.headers, ...traceHeaders(trace.setSpan(ctx, produceSpan)) };
+          await producer.send([{ ...record, headers }]);
+        } finally {
+          produceSpan.end();
+        }
+        if (plan.kind === 'deadLetter') {
+          metrics.invalid({ kind: plan.messageKind ?? 'unknown', reason: plan.reason });
+          span.setAttribute('zenthos.dlq.reason', plan.reason);
+          return { kind: 'deadLettered', reason: plan.reason };
+        }
+        metrics.ingested({ kind: plan.messageKind, device_model: msg.identity.model }, now() - msg.receivedAtMs);
+        return { kind: 'ingested', topic: plan.topic };
+      } catch (err) {
+        const e = toZenthosError(err, 'ZEN_KAFKA_PRODUCE_FAILED', true);
+        span.recordException(e);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e.code });
+        throw e;
+      } finally {
+        span.end();
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { runCommandGroup } from '@zenthos/core';
+import { loadBridgeConfig } from './config';
+import { startBridge } from './main';
+
+/** `zenthos run bridge`: the MQTT → Kafka bridge in the foreground. */
+export function registerBridgeCommands(program: Command): void {
+  runCommandGroup(program)
+    .command('bridge')
+    .description(
+      'run the MQTT → Kafka bridge: an Aedes broker on BRIDGE_MQTT_PORT (1883) and, with a certificate, TLS on 8883 ' +
+        '(or, with MQTT_URL, a shared subscription on that broker); devices authenticate with their token, ' +
+        'publishes are validated, Avro-encoded and acknowledged only after Kafka has them',
+    )
+    .option('--port <port>', 'plain MQTT port (overrides BRIDGE_MQTT_PORT)')
+    .option('--mqtt-url <url>', 'external-broker mode on this broker (overrides MQTT_URL)')
+    .action(async (opts: { port?: string; mqttUrl?: string }) => {
+      const config = loadBridgeConfig({
+        ...process.env,
+        ...(opts.port ? { BRIDGE_MQTT_PORT: opts.port } : {}),
+        ...(opts.mqttUrl ? { MQTT_URL: opts.mqttUrl } : {}),
+      });
+      const bridge = await startBridge(config);
+      const where = bridge.broker
+        ? `mqtt://0.0.0.0:${bridge.broker.port}${bridge.broker.tlsPort ? ` and mqtts://0.0.0.0:${bridge.broker.tlsPort}` : ''}`
+        : `${config.MQTT_URL} ($share/${config.BRIDGE_SHARE_GROUP}/${config.BRIDGE_MQTT_ROOT}/+/+/+)`;
+      process.stdout.write(`bridge ready on ${where}; ops on http://127.0.0.1:${bridge.ops.port}/metrics\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void bridge.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}
