@@ -1,0 +1,79 @@
+import mqtt from 'mqtt';
+import { startBridge, type Bridge } from '../src/main';
+import { headerNames } from '../src/domain/ingest';
+import { brokers, createHarness, eventually, silentLogger, sleep, telemetryOf, type Harness } from './harness';
+import { createKafkaProxy, type KafkaProxy } from './kafka-proxy';
+
+jest.setTimeout(120_000);
+
+const MODEL = 'esp32-s3';
+let h: Harness;
+let proxy: KafkaProxy;
+let bridge: Bridge;
+
+beforeAll(async () => {
+  h = await createHarness();
+  const [host, port] = (brokers[0] as string).split(':') as [string, string];
+  proxy = await createKafkaProxy({ host, port: Number(port) });
+  bridge = await startBridge(
+    h.config({
+      KAFKA_BROKERS: `127.0.0.1:${proxy.port}`,
+      // Long enough that the record waits for Kafka instead of failing during the outage.
+      BRIDGE_KAFKA_DELIVERY_TIMEOUT_MS: '90000',
+    }),
+    { logger: silentLogger },
+  );
+});
+
+afterAll(async () => {
+  await bridge?.close();
+  await proxy?.close();
+  await h?.close();
+});
+
+it('sends no PUBACK while Kafka is unreachable; the resent message is acknowledged once Kafka is back', async () => {
+  const id = `${h.prefix}-outage`;
+  const { token } = await h.devices.registerDevice({ id, model: MODEL });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${bridge.broker?.port}`, {
+    clientId: id,
+    username: id,
+    password: token,
+    clean: false,
+    reconnectPeriod: 300,
+  });
+  try {
+    const topic = `zenthos/${MODEL}/${id}/telemetry`;
+    await client.publishAsync(topic, JSON.stringify(telemetryOf(id, MODEL)), { qos: 1 });
+
+    proxy.cut();
+    const payload = telemetryOf(id, MODEL);
+    let acknowledged = false;
+    const puback = new Promise<void>((resolve, reject) =>
+      client.publish(topic, JSON.stringify(payload), { qos: 1 }, (err) => {
+        acknowledged = true;
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
+    await sleep(3_000);
+    expect(acknowledged).toBe(false);
+
+    // The device loses its connection and, on reconnecting, resends the unacknowledged PUBLISH.
+    client.stream.destroy();
+    await eventually(() => (client.connected ? true : undefined), 20_000, 'reconnect');
+    await sleep(1_000);
+    expect(acknowledged).toBe(false);
+    expect(h.records('telemetry.raw').some((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id)).toBe(false);
+
+    proxy.restore();
+    await puback;
+    const record = await eventually(
+      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
+      30_000,
+      'the resent record',
+    );
+    expect(record.key?.toString()).toBe(id);
+  } finally {
+    await client.endAsync(true);
+  }
+});
