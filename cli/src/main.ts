@@ -12,6 +12,9 @@ import { registerOtaCommands } from '@zenthos/ota-api';
 import { registerSchemasCommands } from '@zenthos/schemas';
 import { registerStreamsCommands } from '@zenthos/streams';
 import { registerBridgeCommands } from '@zenthos/mqtt-bridge';
+import { registerSimCommands } from '@zenthos/simulator';
+import { registerDemoCommands } from '@zenthos/demo';
+import { registerBenchCommands } from '@zenthos/bench';
 
 /**
  * Builds the `zenthos` command. Each area of the project contributes its own sub-commands
@@ -32,6 +35,9 @@ export function createProgram(): Command {
   registerSchemasCommands(program);
   registerStreamsCommands(program);
   registerBridgeCommands(program);
+  registerSimCommands(program);
+  registerDemoCommands(program);
+  registerBenchCommands(program);
   return program;
 }
 

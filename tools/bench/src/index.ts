@@ -1,0 +1,1 @@
+export { registerBenchCommands } from './cli';
