@@ -1,0 +1,306 @@
+// Benchmark of the MQTT → Kafka bridge (issue: "npm run bench -- bridge").
+//
+// N simulated devices publish telemetry at QoS 1, each keeping `window` publishes in flight,
+// to the bridge running in a child process (Aedes, token auth, validation, Avro, Kafka acks=all):
+// acknowledged messages per second, publish→PUBACK p50/p99, the bridge's CPU and RSS. Then the
+// same load generator against a private Mosquitto with one QoS 1 subscriber: its publish→
+// subscribe rate, and the ratio. Needs the local stack (Kafka, Postgres); the schema registry
+// runs in-process on a private state topic.
+//
+//   npm run bench -w @zenthos/mqtt-bridge -- --clients 20 --messages 500 --window 10
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createTemporaryDatabase } from '@zenthos/db';
+import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
+import { createKafkajs } from '@zenthos/kafka';
+import { startRegistry } from '@zenthos/schemas';
+import { messageKinds } from '../src/domain/topics';
+
+/** Options of {@link runBridgeBench}. */
+export interface BridgeBenchOptions {
+  readonly clients: number;
+  readonly messages: number;
+  readonly window: number;
+  readonly kafkaBrokers: string;
+  readonly databaseUrl: string;
+}
+
+/** Figures of one system under the same load. */
+export interface LoadFigures {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuSeconds: number;
+  readonly cpuPercent: number;
+  readonly rssPeakMiB: number;
+}
+
+/** Result of {@link runBridgeBench}. */
+export interface BridgeBenchResult {
+  readonly options: BridgeBenchOptions;
+  readonly bridge: LoadFigures;
+  readonly mosquitto: LoadFigures & { readonly received: number };
+  /** Bridge acks/s over Mosquitto publish→subscribe messages/s. */
+  readonly ratio: number;
+}
+
+interface Publisher {
+  readonly options: mqtt.IClientOptions;
+  readonly topic: string;
+  payload(seq: number): string;
+}
+
+const TICKS_PER_SECOND = 100;
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+
+/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15). */
+const cpuSecondsOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+};
+/** Peak resident set size (VmHWM) in MiB. */
+const rssPeakMiBOf = (pid: number): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+/** Every publisher sends `messages` QoS 1 publishes, `window` at a time; returns each publish→PUBACK latency. */
+async function runLoad(
+  url: string,
+  publishers: readonly Publisher[],
+  messages: number,
+  window: number,
+): Promise<{ latencies: number[]; seconds: number }> {
+  const clients: MqttClient[] = await Promise.all(publishers.map((p) => mqtt.connectAsync(url, { reconnectPeriod: 0, ...p.options })));
+  const latencies: number[] = [];
+  const started = process.hrtime.bigint();
+  try {
+    await Promise.all(
+      clients.map(async (client, i) => {
+        const p = publishers[i] as Publisher;
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < messages) {
+            const seq = next++;
+            const t0 = process.hrtime.bigint();
+            await client.publishAsync(p.topic, p.payload(seq), { qos: 1 });
+            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          }
+        };
+        await Promise.all(Array.from({ length: window }, lane));
+      }),
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync()));
+  }
+  return { latencies, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+const figures = (load: { latencies: number[]; seconds: number }, pid: number, cpuBefore: number): LoadFigures => {
+  const sorted = [...load.latencies].sort((a, b) => a - b);
+  const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
+  return {
+    messages: sorted.length,
+    seconds: load.seconds,
+    perSecond: sorted.length / load.seconds,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    cpuSeconds,
+    cpuPercent: (100 * cpuSeconds) / load.seconds,
+    rssPeakMiB: rssPeakMiBOf(pid),
+  };
+};
+
+const waitForLine = (child: ChildProcess): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => reject(new Error(`process exited with ${code}: ${err.slice(-2000)}`)));
+  });
+
+const stop = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+
+/** Runs the bridge benchmark and the Mosquitto baseline under the same load. */
+export async function runBridgeBench(options: BridgeBenchOptions): Promise<BridgeBenchResult> {
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const brokers = options.kafkaBrokers.split(',');
+  const registry = await startRegistry({ brokers, port: 0, host: '127.0.0.1', topic: `_schemas-${prefix}`, logLevel: 'silent' });
+  const db = await createTemporaryDatabase(options.databaseUrl);
+  const children: ChildProcess[] = [];
+  try {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const devices = createDeviceRegistryFromConfig(loadDevicesConfig({ DATABASE_URL: db.url, DEVICE_TOKEN_PRIVATE_KEY: pem }), db.pool);
+    const model = 'esp32-s3';
+    const fleet = await Promise.all(
+      Array.from({ length: options.clients }, async (_, i) => {
+        const id = `${prefix}-${i}`;
+        return { id, token: (await devices.registerDevice({ id, model })).token };
+      }),
+    );
+
+    // --- the bridge, alone in a child process ------------------------------------------------
+    const bridge = spawn(process.execPath, [join(__dirname, 'bridge-process.js')], {
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        DEVICE_TOKEN_PRIVATE_KEY: pem,
+        KAFKA_BROKERS: options.kafkaBrokers,
+        SCHEMA_REGISTRY_URL: registry.url,
+        BRIDGE_TOPIC_PREFIX: prefix,
+        BRIDGE_MQTT_HOST: '127.0.0.1',
+        BRIDGE_MQTT_PORT: '0',
+        BRIDGE_OPS_PORT: '0',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(bridge);
+    const { port } = JSON.parse(await waitForLine(bridge)) as { port: number };
+    const bridgeUrl = `mqtt://127.0.0.1:${port}`;
+    const devicePublishers: Publisher[] = fleet.map((d) => ({
+      options: { clientId: d.id, username: d.id, password: d.token },
+      topic: `zenthos/${model}/${d.id}/telemetry`,
+      payload: () =>
+        JSON.stringify({
+          message_id: randomUUID(),
+          device_id: d.id,
+          device_model: model,
+          timestamp: Math.floor(Date.now() / 1000),
+          sensors: { temperature: 21.5, humidity: 48.25, pressure: 1013.2 },
+          firmware_version: 'v0.1.0',
+          model_version: 'm-20250730-abc',
+        }),
+    }));
+    // Warm-up: registry ids, Kafka connections, JIT.
+    await runLoad(bridgeUrl, devicePublishers, 20, 2);
+    const bridgeCpu = cpuSecondsOf(bridge.pid as number);
+    const bridgeLoad = await runLoad(bridgeUrl, devicePublishers, options.messages, options.window);
+    const bridgeFigures = figures(bridgeLoad, bridge.pid as number, bridgeCpu);
+    await stop(bridge);
+
+    // --- Mosquitto baseline: same generator, one QoS 1 subscriber -----------------------------
+    const mqttPort = await freePort();
+    const mosquitto = spawn('mosquitto', ['-p', String(mqttPort)], { stdio: 'ignore' });
+    children.push(mosquitto);
+    const mosquittoUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    const subscriber = await (async () => {
+      for (let i = 0; ; i++) {
+        try {
+          return await mqtt.connectAsync(mosquittoUrl, { clientId: `${prefix}-sub`, reconnectPeriod: 0 });
+        } catch (err) {
+          if (i > 50) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    })();
+    await subscriber.subscribeAsync(`${prefix}/#`, { qos: 1 });
+    let received = 0;
+    let lastReceived = process.hrtime.bigint();
+    subscriber.on('message', () => {
+      received++;
+      lastReceived = process.hrtime.bigint();
+    });
+    const plainPublishers: Publisher[] = devicePublishers.map((p, i) => ({
+      options: { clientId: `${prefix}-pub-${i}` },
+      topic: `${prefix}/${model}/${i}/telemetry`,
+      payload: p.payload,
+    }));
+    await runLoad(mosquittoUrl, plainPublishers, 20, 2);
+    const total = options.clients * options.messages;
+    const base = received;
+    const mosquittoCpu = cpuSecondsOf(mosquitto.pid as number);
+    const started = process.hrtime.bigint();
+    const mosquittoLoad = await runLoad(mosquittoUrl, plainPublishers, options.messages, options.window);
+    for (let i = 0; i < 300 && received - base < total; i++) await new Promise((r) => setTimeout(r, 100));
+    const subSeconds = Number(lastReceived - started) / 1e9;
+    const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, mosquittoCpu);
+    await subscriber.endAsync();
+    await stop(mosquitto);
+    const pubSubRate = (received - base) / subSeconds;
+    return {
+      options,
+      bridge: bridgeFigures,
+      mosquitto: { ...mosquittoFigures, received: received - base, perSecond: pubSubRate },
+      ratio: bridgeFigures.perSecond / pubSubRate,
+    };
+  } finally {
+    await Promise.all(children.map(stop));
+    const admin = createKafkajs({ brokers, clientId: `${prefix}-admin` }).admin();
+    await admin.connect();
+    await admin
+      .deleteTopics({ topics: [...messageKinds.map((k) => `${prefix}.${k}.raw`), `${prefix}.dlq`, `_schemas-${prefix}`] })
+      .catch(() => undefined);
+    await admin.disconnect();
+    await registry.stop();
+    await db.drop();
+  }
+}
+
+const row = (name: string, f: LoadFigures): string =>
+  `${name.padEnd(26)} ${f.perSecond.toFixed(0).padStart(8)} msg/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms  CPU ${f.cpuPercent.toFixed(0).padStart(4)}%  RSS peak ${f.rssPeakMiB.toFixed(0)} MiB`;
+
+if (require.main === module) {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: 'string', default: '20' },
+      messages: { type: 'string', default: '500' },
+      window: { type: 'string', default: '10' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  void runBridgeBench({
+    clients: Number(values.clients),
+    messages: Number(values.messages),
+    window: Number(values.window),
+    kafkaBrokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    databaseUrl: process.env.DATABASE_URL ?? 'postgres://zenthos:zenthos@127.0.0.1:5432/zenthos',
+  }).then(
+    (r) => {
+      if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.stdout.write(
+        [
+          `bridge benchmark: ${r.options.clients} clients × ${r.options.messages} QoS 1 publishes, window ${r.options.window}`,
+          row('bridge (acked by Kafka)', r.bridge),
+          row('mosquitto (pub→sub)', r.mosquitto),
+          `ratio bridge / mosquitto: ${r.ratio.toFixed(2)}`,
+          '',
+        ].join('\n'),
+      );
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
