@@ -4,7 +4,7 @@ export { sinkErrorCodes } from './errors';
 export { recordKinds, enrichedTopic, kindOfTopic, type RecordKind, type EnrichedByKind } from './domain/records';
 export { tableSpecs, buildTableBatches, insertStatement, columnArrays, type TableSpec, type TableBatch, type Column } from './domain/rows';
 export { commitPositions } from './domain/offsets';
-export { sinkMetricNames, createMetricRegistry, type MetricRegistry, type Counter, type Histogram } from './domain/metrics';
+export { createSinkInstruments, sinkOnlyMetricNames, type SinkInstruments } from './adapters/instruments';
 export {
   parseSince,
   parseBucket,

@@ -1,11 +1,12 @@
-import { createLogger, createOpsServer, type Logger } from '@zenthos/core';
+import { createLogger, createOpsServer } from '@zenthos/core';
 import { createPool, migrate, pingDatabase } from '@zenthos/db';
 import { createKafkajs, createRdkafkaConsumer, createRdkafkaProducer, ensureTopics } from '@zenthos/kafka';
 import { createSerde } from '@zenthos/schemas';
+import { initTelemetry } from '@zenthos/telemetry';
 import { loadSinkConfig } from './config';
-import { createMetricRegistry } from './domain/metrics';
 import { enrichedTopic, recordKinds } from './domain/records';
 import { tableSpecs } from './domain/rows';
+import { createSinkInstruments } from './adapters/instruments';
 import { createPostgresWriter } from './adapters/postgres-writer';
 import { createSinkRunner } from './adapters/sink-runner';
 
@@ -22,12 +23,15 @@ const MAINTENANCE_INTERVAL_MS = 3_600_000;
  * `zenthos run sink`: migrates the database, then consumes the enriched topics into Postgres /
  * TimescaleDB until SIGINT or SIGTERM. Serves /health, /ready and /metrics on SINK_OPS_PORT.
  */
-export async function startSink(
-  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
-  logger?: Logger,
-): Promise<RunningSink> {
+export async function startSink(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Promise<RunningSink> {
   const config = loadSinkConfig(env);
-  const log = logger ?? createLogger({ service: 'zenthos-sink', level: config.LOG_LEVEL });
+  const telemetry = initTelemetry({ serviceName: 'timescale-sink', env });
+  const log = createLogger({
+    service: 'zenthos-sink',
+    level: config.LOG_LEVEL,
+    mixin: telemetry.logMixin,
+    destination: telemetry.logDestination,
+  });
   const pool = createPool(config.DATABASE_URL, { max: 4, applicationName: 'zenthos-sink' });
   await migrate(pool);
   const writer = createPostgresWriter(pool);
@@ -67,7 +71,6 @@ export async function startSink(
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe(topics);
 
-  const metrics = createMetricRegistry();
   const runner = createSinkRunner({
     consumer,
     serde: createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL }),
@@ -77,7 +80,7 @@ export async function startSink(
     batchSize: config.SINK_BATCH_SIZE,
     lingerMs: config.SINK_LINGER_MS,
     maxBackoffMs: config.SINK_MAX_BACKOFF_MS,
-    metrics,
+    instruments: createSinkInstruments(telemetry.meter),
     logger: log,
   });
   const ops = await createOpsServer({
@@ -88,7 +91,7 @@ export async function startSink(
         if (!runner.healthy()) throw new Error('paused: waiting for Postgres or the schema registry');
       },
     },
-    metrics: () => metrics.render(),
+    metrics: telemetry.metricsText,
   });
   log.info({ topics, opsPort: ops.port, batchSize: config.SINK_BATCH_SIZE, lingerMs: config.SINK_LINGER_MS }, 'sink started');
 
@@ -102,6 +105,7 @@ export async function startSink(
         await Promise.allSettled([consumer.disconnect(), dlq.disconnect(), ops.close()]);
         await pool.end();
         log.info('sink stopped');
+        await telemetry.shutdown();
       })()),
   };
 }

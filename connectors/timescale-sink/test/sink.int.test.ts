@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { createRdkafkaConsumer } from '@zenthos/kafka';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
+import { prometheusNames } from '@zenthos/telemetry';
 import { ensureSchemaRegistry, type RegistryStub } from '@zenthos/testing';
 import { startSink, type RunningSink } from '../src/main';
 import { queryTelemetry } from '../src/adapters/telemetry-reader';
@@ -57,6 +60,12 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
     };
     expect(await waitFor(committed, (n) => n >= TOTAL, 60_000, 500)).toBe(TOTAL);
 
+    // /metrics counts the rows written, by table.
+    const metrics = await (await fetch(`http://127.0.0.1:${sink!.opsPort}/metrics`)).text();
+    const written = new RegExp(`^${prometheusNames.rowsWritten}\\{[^}]*table="telemetry_raw"[^}]*\\} (\\d+)`, 'm').exec(metrics);
+    expect(Number(written?.[1])).toBe(UNIQUE);
+    expect(metrics).toContain(`${prometheusNames.dbWriteLatencyMs}_count`);
+
     const distinct = await db.pool.query<{ n: string }>('SELECT count(DISTINCT message_id) AS n FROM telemetry_raw');
     expect(Number(distinct.rows[0]?.n)).toBe(UNIQUE);
 
@@ -104,4 +113,93 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
     expect(raw.length).toBeGreaterThan(0);
     expect(raw.every((r) => r.sensor === 'co2')).toBe(true);
   }, 300_000);
+
+  it('writes status, inference and log records to their tables and dead-letters undecodable bytes', async () => {
+    expect(sink).toBeDefined();
+    const now = Math.floor(Date.now() / 1000);
+    const base = {
+      device_id: 'esp32-cam-007',
+      device_model: 'esp32-cam',
+      timestamp: now,
+      ingest_ts: now * 1000,
+      owner: null,
+      location: null,
+      metadata: {},
+      known_device: true,
+      enriched_ts: now * 1000 + 1,
+    };
+    const status = {
+      ...base,
+      message_id: randomUUID(),
+      state: 'updating',
+      firmware_version: 'v0.2.0',
+      model_version: null,
+      uptime_s: 3600,
+      rssi_dbm: -61,
+      free_heap_bytes: 120000,
+      ota: { state: 'downloading', release_version: 'v0.3.0', artifact: 'firmware', rollout_id: null, progress_pct: 40, error: null },
+    };
+    const inference = {
+      ...base,
+      message_id: randomUUID(),
+      model_version: 'm-20261130-abc',
+      label: 'person',
+      confidence: 0.93,
+      scores: { person: 0.93, cat: 0.07 },
+      result_json: '{"boxes":[[1,2,3,4]]}',
+      latency_ms: 41.5,
+      firmware_version: 'v0.2.0',
+    };
+    const log = {
+      ...base,
+      message_id: randomUUID(),
+      level: 'warn',
+      message: 'wifi reconnect',
+      component: 'wifi',
+      attributes: { attempt: '3' },
+      firmware_version: 'v0.2.0',
+    };
+    await producer.sendKind(prefix, 'status', [status, status]);
+    await producer.sendKind(prefix, 'inference', [inference]);
+    await producer.sendKind(prefix, 'logs', [log]);
+    await producer.sendRaw(`${prefix}.telemetry.enriched`, Buffer.from('not avro at all'));
+
+    const counts = async (): Promise<number[]> =>
+      Promise.all(
+        ['device_status', 'inference_results', 'device_logs'].map(async (t) =>
+          Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]?.n),
+        ),
+      );
+    expect(await waitFor(counts, (c) => c.every((n) => n >= 1), 60_000)).toEqual([1, 1, 1]);
+    const st = await db.pool.query('SELECT state, uptime_s, rssi_dbm, ota FROM device_status');
+    expect(st.rows[0]).toMatchObject({
+      state: 'updating',
+      uptime_s: '3600',
+      rssi_dbm: -61,
+      ota: { state: 'downloading', progress_pct: 40 },
+    });
+    const inf = await db.pool.query('SELECT label, confidence, result FROM inference_results');
+    expect(inf.rows[0]).toMatchObject({
+      label: 'person',
+      confidence: 0.93,
+      result: { scores: { person: 0.93, cat: 0.07 }, output: { boxes: [[1, 2, 3, 4]] } },
+    });
+    const lg = await db.pool.query('SELECT level, message, attributes FROM device_logs');
+    expect(lg.rows[0]).toMatchObject({ level: 'warn', message: 'wifi reconnect', attributes: { attempt: '3' } });
+
+    // The DLQ is written by librdkafka with lz4, which kafkajs cannot read: read it with librdkafka.
+    const reader = createRdkafkaConsumer({ brokers: stack.KAFKA_BROKERS, clientId: 'zenthos-sink-test', groupId: `${prefix}-dlq-reader` });
+    await reader.connect();
+    await reader.subscribe([`${prefix}.dlq`]);
+    const dlq = await waitFor(
+      async () => reader.poll(10, 500),
+      (batch) => batch.length > 0,
+      30_000,
+      0,
+    ).finally(() => reader.disconnect());
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]?.value?.toString()).toBe('not avro at all');
+    expect(dlq[0]?.headers['dlq.reason']?.toString()).toBe('ZEN_DECODE_BAD_MAGIC');
+    expect(dlq[0]?.headers['dlq.source_topic']?.toString()).toBe(`${prefix}.telemetry.enriched`);
+  }, 120_000);
 });

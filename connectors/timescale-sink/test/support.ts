@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { commonEnv, loadConfig } from '@zenthos/core';
 import { createKafkajs, createRdkafkaProducer, ensureTopics, type ProducerPort } from '@zenthos/kafka';
 import { contracts, createSerde, type Serde, type TelemetryEnriched } from '@zenthos/schemas';
-import { enrichedTopic, recordKinds } from '../src/domain/records';
+import { enrichedTopic, recordKinds, type RecordKind } from '../src/domain/records';
 
 /** Addresses of the shared local stack (or the environment's). */
 export const stack = loadConfig(
@@ -15,8 +15,9 @@ export const stack = loadConfig(
 export const randomPrefix = (): string => `test${randomBytes(5).toString('hex')}`;
 
 /** Creates the enriched topics and the DLQ of a prefix; returns a function deleting them. */
-export async function createTopics(prefix: string, partitions = 3): Promise<{ admin: Admin; remove(): Promise<void> }> {
-  const admin = createKafkajs({ brokers: stack.KAFKA_BROKERS, clientId: 'zenthos-sink-test' }).admin();
+export async function createTopics(prefix: string, partitions = 3): Promise<{ admin: Admin; kafka: Kafka; remove(): Promise<void> }> {
+  const kafka = createKafkajs({ brokers: stack.KAFKA_BROKERS, clientId: 'zenthos-sink-test' });
+  const admin = kafka.admin();
   await admin.connect();
   const topics = [...recordKinds.map((k) => enrichedTopic(prefix, k)), `${prefix}.dlq`];
   await ensureTopics(
@@ -25,6 +26,7 @@ export async function createTopics(prefix: string, partitions = 3): Promise<{ ad
   );
   return {
     admin,
+    kafka,
     remove: async () => {
       await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();
@@ -74,6 +76,10 @@ export function telemetryWithDuplicates(opts: {
 export interface TelemetryProducer {
   readonly serde: Serde;
   send(prefix: string, values: readonly TelemetryEnriched[]): Promise<void>;
+  /** Encodes with the contract of `kind` and produces to `<prefix>.<kind>.enriched`. */
+  sendKind(prefix: string, kind: Exclude<RecordKind, 'telemetry'>, values: readonly object[]): Promise<void>;
+  /** Produces bytes as they are. */
+  sendRaw(topic: string, value: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +105,25 @@ export async function createTelemetryProducer(registryUrl: string): Promise<Tele
         );
         await producer.send(records);
       }
+    },
+    async sendKind(prefix, kind, values) {
+      const topic = enrichedTopic(prefix, kind);
+      const contract = {
+        status: contracts['status-enriched'],
+        inference: contracts['inference-enriched'],
+        logs: contracts['logs-enriched'],
+      }[kind];
+      const records = await Promise.all(
+        values.map(async (v) => ({
+          topic,
+          key: (v as { device_id: string }).device_id,
+          value: await serde.encode(`${topic}-value`, v as never, { schema: contract.schema }),
+        })),
+      );
+      await producer.send(records);
+    },
+    async sendRaw(topic, value) {
+      await producer.send([{ topic, key: null, value }]);
     },
     close: () => producer.disconnect(),
   };

@@ -4,7 +4,7 @@ import type { Serde } from '@zenthos/schemas';
 import { commitPositions } from '../domain/offsets';
 import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/records';
 import { buildTableBatches } from '../domain/rows';
-import { sinkMetricNames, type MetricRegistry } from '../domain/metrics';
+import type { SinkInstruments } from './instruments';
 import type { BatchWriter } from './postgres-writer';
 import { inSpan, linksFromHeaders } from './tracing';
 
@@ -19,7 +19,7 @@ export interface SinkRunnerOptions {
   readonly batchSize: number;
   readonly lingerMs: number;
   readonly maxBackoffMs: number;
-  readonly metrics: MetricRegistry;
+  readonly instruments: SinkInstruments;
   readonly logger: Logger;
 }
 
@@ -52,18 +52,16 @@ interface Decoded {
  * again, which the unique keys absorb.
  */
 export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
-  const { consumer, logger, metrics } = opts;
-  const rowsWritten = metrics.counter(sinkMetricNames.rowsWritten, 'Rows inserted into Postgres, by table');
-  const duplicates = metrics.counter(sinkMetricNames.duplicates, 'Records dropped as duplicates (within a batch or already stored)');
-  const batchSize = metrics.histogram(sinkMetricNames.batchSize, 'Records per written batch', [1, 10, 100, 500, 1000, 2000, 5000, 10000]);
-  const latency = metrics.histogram(
-    sinkMetricNames.writeLatencyMs,
-    'Duration of one batch transaction in ms',
-    [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
-  );
-  const retries = metrics.counter(sinkMetricNames.dbRetries, 'Batch attempts that failed with a retriable error');
-  const deadLettered = metrics.counter(sinkMetricNames.deadLettered, 'Records sent to the DLQ, by reason');
-  const commitFailures = metrics.counter(sinkMetricNames.commitFailures, 'Offset commits that failed (records will be re-delivered)');
+  const { consumer, logger } = opts;
+  const {
+    rowsWritten,
+    duplicates,
+    batchSize,
+    writeLatencyMs: latency,
+    dbRetries: retries,
+    deadLettered,
+    commitFailures,
+  } = opts.instruments;
 
   let stopping = false;
   let healthy = true;
@@ -107,7 +105,7 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
       },
     };
     await opts.dlq.send([out]);
-    deadLettered.add(1, { reason: error.code });
+    deadLettered.add(1, { reason: error.code, source_topic: record.topic });
     logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: error.code }, 'record dead-lettered');
   };
 
@@ -156,7 +154,8 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
     for (const t of tables) {
       const n = written[t.spec.table] ?? 0;
       rowsWritten.add(n, { table: t.spec.table });
-      duplicates.add(t.duplicates + t.rows.length - n);
+      duplicates.add(t.duplicates + t.rows.length - n, { table: t.spec.table });
+      batchSize.record(t.rows.length, { table: t.spec.table });
     }
     return true;
   }
@@ -180,7 +179,6 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
         }
       }
     }
-    batchSize.record(records.length);
     for (const [r, e] of dead) {
       const sent = await untilDone('dlq', () => deadLetter(r, e).then(() => true));
       if (sent === undefined && stopping) return;
