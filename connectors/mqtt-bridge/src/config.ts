@@ -51,6 +51,8 @@ export const bridgeConfigShape = {
   BRIDGE_KAFKA_DELIVERY_TIMEOUT_MS: env.int(60_000, 1_000),
   /** librdkafka linger.ms: how long the producer waits to fill a batch. Every PUBACK waits for it, so it is kept short. */
   BRIDGE_KAFKA_LINGER_MS: env.int(2, 0, 1_000),
+  /** How often Kafka delivery reports are polled; a PUBACK waits for the next poll after the ack. */
+  BRIDGE_KAFKA_POLL_INTERVAL_MS: env.int(2, 1, 1_000),
   /** /health, /ready and /metrics. */
   BRIDGE_OPS_PORT: env.int(9464, 0, 65535),
 } as const;

@@ -70,6 +70,7 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
         { brokers: config.KAFKA_BROKERS, clientId: 'zenthos-bridge' },
         // A message Kafka cannot take within this time fails; the device reconnects and resends.
         { 'message.timeout.ms': config.BRIDGE_KAFKA_DELIVERY_TIMEOUT_MS, 'linger.ms': config.BRIDGE_KAFKA_LINGER_MS },
+        { pollIntervalMs: config.BRIDGE_KAFKA_POLL_INTERVAL_MS },
       );
     await producer.connect();
     closers.push(() => producer.disconnect());

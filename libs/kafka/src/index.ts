@@ -1,5 +1,5 @@
 export * from './port';
-export { createRdkafkaProducer, createRdkafkaConsumer, type RdkafkaProperties } from './adapters/rdkafka';
+export { createRdkafkaProducer, createRdkafkaConsumer, type RdkafkaProperties, type RdkafkaProducerOptions } from './adapters/rdkafka';
 export { createKafkajs, createKafkajsProducer, ensureTopics, readTopic, type TopicSpec } from './adapters/kafkajs';
 export * from './transactions';
 export { createRdkafkaTransactionalPipe, type TransactionalPipeSettings } from './adapters/rdkafka-transactional';

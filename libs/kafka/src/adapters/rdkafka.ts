@@ -17,11 +17,25 @@ interface Pending {
   reject(err: ZenthosError): void;
 }
 
+/** Options of {@link createRdkafkaProducer} beyond librdkafka properties. */
+export interface RdkafkaProducerOptions {
+  /**
+   * How often delivery reports are polled (default 10 ms). Each `send` settles at the next poll
+   * after the broker's acknowledgement, so a latency-bound caller (a PUBACK waits on it) polls
+   * more often.
+   */
+  readonly pollIntervalMs?: number;
+}
+
 /**
  * Producer on node-rdkafka (librdkafka): idempotent, acks=all, lz4, and a promise per record
  * settled by its delivery report.
  */
-export function createRdkafkaProducer(settings: KafkaClientSettings, overrides: RdkafkaProperties = {}): ProducerPort {
+export function createRdkafkaProducer(
+  settings: KafkaClientSettings,
+  overrides: RdkafkaProperties = {},
+  options: RdkafkaProducerOptions = {},
+): ProducerPort {
   const pending = new Map<number, Pending>();
   let nextId = 0;
   const producer = new Producer(
@@ -50,7 +64,7 @@ export function createRdkafkaProducer(settings: KafkaClientSettings, overrides: 
     connect: () =>
       new Promise((resolve, reject) => {
         producer.connect({ timeout: 10_000 }, (err) => (err ? reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED')) : resolve()));
-        producer.setPollInterval(10);
+        producer.setPollInterval(options.pollIntervalMs ?? 10);
       }),
     send(records) {
       return Promise.all(
