@@ -4,7 +4,8 @@
 #
 #   bash scripts/run.sh deps    install dependencies (npm ci) for the pinned Node.js
 #   bash scripts/run.sh test    type-check, lint, unit tests, stack up, integration tests
-#   bash scripts/run.sh demo    bring the platform up and show it working
+#   bash scripts/run.sh demo    bring the platform up and show it working (zenthos demo [flags])
+#   bash scripts/run.sh bench   the end-to-end benchmark and its baselines (zenthos bench [stage] [flags])
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=node-env.sh
@@ -58,9 +59,18 @@ case "$task" in
     deps
     build
     stack_up
+    step "demo: every service, simulated devices, a staged rollout (Ctrl-C stops everything)"
+    zenthos demo "$@"
+    ;;
+  bench)
+    deps
+    build
+    stack_up
+    step "benchmark"
+    zenthos bench "$@"
     ;;
   *)
-    echo "usage: bash scripts/run.sh deps|test|demo" >&2
+    echo "usage: bash scripts/run.sh deps|test|demo|bench" >&2
     exit 2
     ;;
 esac
