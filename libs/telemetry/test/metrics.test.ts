@@ -82,6 +82,20 @@ describe('/metrics of a service using @zenthos/telemetry', () => {
   });
 });
 
+describe('/metrics before anything is recorded', () => {
+  it('still passes promtool check metrics', async () => {
+    const telemetry = initTelemetry({ serviceName: 'idle-service', env: {}, registerGlobal: false });
+    try {
+      const text = await telemetry.metricsText();
+      expect(text.endsWith('\n')).toBe(true);
+      const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect({ status: run.status, out: `${run.stdout}${run.stderr}` }).toEqual({ status: 0, out: '' });
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+});
+
 describe('README metric table', () => {
   it('lists every metric with its OpenTelemetry and Prometheus names', () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');

@@ -253,7 +253,10 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     async metricsText() {
       const { resourceMetrics, errors } = await prometheus.collect();
       for (const err of errors) throw err instanceof Error ? err : new Error(String(err));
-      return serializer.serialize(withBaseUnits(resourceMetrics));
+      const text = serializer.serialize(withBaseUnits(resourceMetrics));
+      // With nothing recorded yet the serializer ends on a comment without a newline, which the
+      // text format (and promtool) rejects as an unexpected end of input.
+      return text.endsWith('\n') ? text : `${text}\n`;
     },
     async forceFlush() {
       await Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush(), loggerProvider.forceFlush()]);
