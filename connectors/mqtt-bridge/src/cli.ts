@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runCommandGroup } from '@zenthos/core';
+import { initTelemetry } from '@zenthos/telemetry';
 import { loadBridgeConfig } from './config';
 import { startBridge } from './main';
 
@@ -20,7 +21,8 @@ export function registerBridgeCommands(program: Command): void {
         ...(opts.port ? { BRIDGE_MQTT_PORT: opts.port } : {}),
         ...(opts.mqttUrl ? { MQTT_URL: opts.mqttUrl } : {}),
       });
-      const bridge = await startBridge(config);
+      const telemetry = initTelemetry({ serviceName: 'mqtt-bridge', env: process.env });
+      const bridge = await startBridge(config, { telemetry });
       const where = bridge.broker
         ? `mqtt://0.0.0.0:${bridge.broker.port}${bridge.broker.tlsPort ? ` and mqtts://0.0.0.0:${bridge.broker.tlsPort}` : ''}`
         : `${config.MQTT_URL} ($share/${config.BRIDGE_SHARE_GROUP}/${config.BRIDGE_MQTT_ROOT}/+/+/+)`;
@@ -29,7 +31,10 @@ export function registerBridgeCommands(program: Command): void {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void bridge.close().then(resolve, resolve);
+          void bridge
+            .close()
+            .then(() => telemetry.shutdown())
+            .then(resolve, resolve);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -4,6 +4,7 @@ import { createPool, pingDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig } from '@zenthos/devices';
 import { createKafkajs, createRdkafkaProducer, ensureTopics, type ProducerPort } from '@zenthos/kafka';
 import { createSerde } from '@zenthos/schemas';
+import { initTelemetry, type Telemetry } from '@zenthos/telemetry';
 import type { BridgeConfig } from './config';
 import { createInFlightLimiter } from './domain/in-flight';
 import { topicNames } from './domain/ingest';
@@ -26,8 +27,13 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-/** What tests may inject instead of the configured adapters. */
+/** What the caller (the CLI, tests) may provide instead of the defaults. */
 export interface BridgeOverrides {
+  /**
+   * OpenTelemetry set up from OTEL_* by the caller (`initTelemetry` with `process.env`);
+   * without it the bridge keeps its metrics and spans local (nothing exported).
+   */
+  readonly telemetry?: Telemetry;
   readonly logger?: Logger;
   readonly auth?: DeviceAuthenticator;
   readonly producer?: ProducerPort;
@@ -43,10 +49,16 @@ const TOPIC_PARTITIONS = 6;
  * MQTT_URL, through a shared subscription on an external broker; ops HTTP on BRIDGE_OPS_PORT.
  */
 export async function startBridge(config: BridgeConfig, overrides: BridgeOverrides = {}): Promise<Bridge> {
-  const logger = overrides.logger ?? createLogger({ service: 'mqtt-bridge', level: config.LOG_LEVEL });
-  const metrics = createBridgeMetrics();
+  const ownTelemetry = overrides.telemetry ? undefined : initTelemetry({ serviceName: 'mqtt-bridge', env: {}, registerGlobal: false });
+  const telemetry = (overrides.telemetry ?? ownTelemetry) as Telemetry;
+  const logger =
+    overrides.logger ??
+    createLogger({ service: 'mqtt-bridge', level: config.LOG_LEVEL, mixin: telemetry.logMixin, destination: telemetry.logDestination });
+  const metrics = createBridgeMetrics(telemetry.meter);
+  const { tracer } = telemetry;
   const topics = topicNames(config.BRIDGE_TOPIC_PREFIX);
   const closers: Array<() => Promise<void>> = [];
+  if (ownTelemetry) closers.push(() => ownTelemetry.shutdown());
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'close failed'));
   };
@@ -81,6 +93,7 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
       serde,
       limiter: createInFlightLimiter(config.BRIDGE_MAX_IN_FLIGHT),
       metrics,
+      tracer,
       rules: {
         maxClockSkewS: config.BRIDGE_MAX_CLOCK_SKEW_S,
         maxPayloadBytes: config.BRIDGE_MAX_PACKET_BYTES,
@@ -102,7 +115,7 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
           clientId: config.BRIDGE_CLIENT_ID,
           connections: config.BRIDGE_EXTERNAL_CONNECTIONS,
         },
-        { pipeline, metrics, logger, ...(overrides.now ? { now: overrides.now } : {}) },
+        { pipeline, metrics, logger, tracer, ...(overrides.now ? { now: overrides.now } : {}) },
       );
       closers.push(() => (external as ExternalBrokerBridge).close());
       await external.ready();
@@ -140,13 +153,13 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
           revocationCheckMs: config.BRIDGE_REVOCATION_CHECK_MS,
           ...(scaleOut ? { aedes: scaleOut.aedesOptions } : {}),
         },
-        { auth, pipeline, metrics, logger, ...(overrides.now ? { now: overrides.now } : {}) },
+        { auth, pipeline, metrics, logger, tracer, ...(overrides.now ? { now: overrides.now } : {}) },
       );
       closers.push(() => (broker as AedesBroker).close());
       logger.info({ port: broker.port, tls_port: broker.tlsPort }, 'bridge broker listening');
     }
 
-    const ops = await createOpsServer({ port: config.BRIDGE_OPS_PORT, checks, metrics: () => metrics.render() });
+    const ops = await createOpsServer({ port: config.BRIDGE_OPS_PORT, checks, metrics: () => telemetry.metricsText() });
     closers.push(() => ops.close());
     return { broker, external, metrics, ops, close: closeAll };
   } catch (err) {

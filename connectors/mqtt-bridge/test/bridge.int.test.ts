@@ -4,6 +4,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import type { TelemetryRaw } from '@zenthos/schemas';
+import { prometheusNames } from '@zenthos/telemetry';
 import { startBridge, type Bridge } from '../src/main';
 import { headerNames } from '../src/domain/ingest';
 import { createHarness, eventually, silentLogger, sleep, telemetryOf, type Harness } from './harness';
@@ -165,6 +166,18 @@ describe('publishing telemetry', () => {
     for (const [kind, id] of Object.entries(ids)) {
       await eventually(() => h.records(`${kind}.raw`).find((r) => r.headers[headerNames.messageId]?.toString() === id), 20_000, kind);
     }
+  });
+});
+
+describe('operations', () => {
+  it('serves /health, /ready and the shared metrics on /metrics', async () => {
+    const base = `http://127.0.0.1:${bridge.ops.port}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(new RegExp(`${prometheusNames.messagesIngested}\\{[^}]*kind="telemetry"`));
+    expect(text).toContain(`${prometheusNames.ingestLatencyMs}_bucket`);
+    expect(text).toContain(prometheusNames.connectedDevices);
   });
 });
 

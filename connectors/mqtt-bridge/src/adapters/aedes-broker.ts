@@ -1,8 +1,9 @@
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { isZenthosError, ZenthosError, type Logger } from '@zenthos/core';
+import { spanNames } from '@zenthos/telemetry';
 import type { RefusalReason } from '../errors';
 import { authorizePublishTopic, authorizeSubscribeFilter, authorizeWillTopic, type DeviceIdentity } from '../domain/topics';
 import type { DeviceAuthenticator } from './device-auth';
@@ -37,6 +38,7 @@ export interface AedesBrokerDeps {
   readonly pipeline: IngestPipeline;
   readonly metrics: BridgeMetrics;
   readonly logger: Logger;
+  readonly tracer: Tracer;
   readonly now?: () => number;
 }
 
@@ -79,8 +81,6 @@ const credentialReason = (err: unknown): ConnectRefused | undefined => {
   return undefined;
 };
 
-const tracer = trace.getTracer('@zenthos/mqtt-bridge');
-
 const listen = (server: Server, port: number, host: string): Promise<number> =>
   new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -103,7 +103,7 @@ const closeServer = (server: Server): Promise<void> => new Promise((resolve) => 
  *   disconnected.
  */
 export async function createAedesBroker(settings: AedesBrokerSettings, deps: AedesBrokerDeps): Promise<AedesBroker> {
-  const { auth, pipeline, metrics, logger } = deps;
+  const { auth, pipeline, metrics, logger, tracer } = deps;
   const now = deps.now ?? Date.now;
   const sessions = new WeakMap<Client, Session>();
   const wills = new WeakMap<Client, string | undefined>();
@@ -178,7 +178,7 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       // Device messages are for the platform, not for other MQTT subscribers: never retained.
       packet.retain = false;
       const receivedAtMs = now();
-      const span = tracer.startSpan('mqtt.receive', {
+      const span = tracer.startSpan(spanNames.mqttReceive, {
         kind: SpanKind.CONSUMER,
         attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': packet.topic, 'zenthos.mqtt.qos': packet.qos },
       });

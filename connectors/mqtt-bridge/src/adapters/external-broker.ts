@@ -1,4 +1,6 @@
+import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { extractTraceContext, spanNames } from '@zenthos/telemetry';
 import type { Logger } from '@zenthos/core';
 import { parseDeviceTopic } from '../domain/topics';
 import type { IngestPipeline } from './kafka-ingest';
@@ -24,6 +26,7 @@ export interface ExternalBrokerDeps {
   readonly pipeline: IngestPipeline;
   readonly metrics: BridgeMetrics;
   readonly logger: Logger;
+  readonly tracer: Tracer;
   readonly now?: () => number;
 }
 
@@ -49,7 +52,7 @@ const PUBACK_SUCCESS = 0;
  * named by the topic; ACLs on that broker must keep devices in their own topics.
  */
 export function createExternalBrokerBridge(settings: ExternalBrokerSettings, deps: ExternalBrokerDeps): ExternalBrokerBridge {
-  const { pipeline, metrics, logger } = deps;
+  const { pipeline, metrics, logger, tracer } = deps;
   const now = deps.now ?? Date.now;
   const filter = `$share/${settings.shareGroup}/${settings.mqttRoot}/+/+/+`;
 
@@ -63,7 +66,7 @@ export function createExternalBrokerBridge(settings: ExternalBrokerSettings, dep
       properties: { sessionExpiryInterval: settings.sessionExpiryS ?? 3_600 },
       ...(settings.username !== undefined ? { username: settings.username } : {}),
       ...(settings.password !== undefined ? { password: settings.password } : {}),
-      customHandleAcks: (topic, payload, _packet, ack) => {
+      customHandleAcks: (topic, payload, packet, ack) => {
         const receivedAtMs = now();
         const parsed = parseDeviceTopic(topic, settings.mqttRoot);
         if (!parsed) {
@@ -73,9 +76,20 @@ export function createExternalBrokerBridge(settings: ExternalBrokerSettings, dep
           return;
         }
         const identity = { deviceId: parsed.deviceId, model: parsed.model };
-        pipeline.handle({ topic, payload: Buffer.from(payload), identity, receivedAtMs }).then(
-          () => ack(PUBACK_SUCCESS),
+        // Continues the device's trace when it sent a `traceparent` MQTT 5 user property.
+        const parent = extractTraceContext(packet.properties?.userProperties, context.active());
+        const span = tracer.startSpan(
+          spanNames.mqttReceive,
+          { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': topic } },
+          parent,
+        );
+        pipeline.handle({ topic, payload: Buffer.from(payload), identity, receivedAtMs }, trace.setSpan(parent, span)).then(
+          () => {
+            span.end();
+            ack(PUBACK_SUCCESS);
+          },
           (err: unknown) => {
+            span.end();
             logger.warn({ err, topic }, 'kafka did not take the message; reconnecting without PUBACK');
             ack(err as Error);
             client.stream?.destroy();

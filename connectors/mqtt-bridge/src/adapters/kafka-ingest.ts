@@ -1,7 +1,8 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { isZenthosError, toZenthosError } from '@zenthos/core';
 import type { OutgoingRecord, ProducerPort } from '@zenthos/kafka';
 import type { Serde } from '@zenthos/schemas';
+import { injectTraceHeaders, spanNames } from '@zenthos/telemetry';
 import type { InFlightLimiter } from '../domain/in-flight';
 import { deadLetterPlan, planIngest, type DeviceMessage, type IngestPlan, type IngestRules } from '../domain/ingest';
 import type { InvalidReason } from '../errors';
@@ -28,17 +29,9 @@ export interface IngestPipelineDeps {
   readonly rules: IngestRules;
   readonly limiter: InFlightLimiter;
   readonly metrics: BridgeMetrics;
+  readonly tracer: Tracer;
   readonly now?: () => number;
 }
-
-const tracer = trace.getTracer('@zenthos/mqtt-bridge');
-
-/** W3C trace context of the active span as Kafka headers (DESIGN.md: one trace follows a message). */
-const traceHeaders = (ctx: Context): Record<string, string> => {
-  const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
-  return carrier;
-};
 
 /**
  * The publish pipeline shared by the in-process broker and external-broker mode:
@@ -47,7 +40,7 @@ const traceHeaders = (ctx: Context): Record<string, string> => {
  * At most `limiter` messages are in flight; the rest wait, which stops socket reads upstream.
  */
 export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
-  const { producer, serde, rules, limiter, metrics } = deps;
+  const { producer, serde, rules, limiter, metrics, tracer } = deps;
   const now = deps.now ?? Date.now;
 
   const toRecord = async (msg: DeviceMessage, plan: IngestPlan): Promise<{ record: OutgoingRecord; plan: IngestPlan }> => {
@@ -75,7 +68,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
       try {
         const { record, plan } = await context.with(ctx, () => toRecord(msg, planIngest(msg, rules)));
         const produceSpan = tracer.startSpan(
-          'kafka.produce',
+          spanNames.kafkaProduce,
           {
             kind: SpanKind.PRODUCER,
             attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': record.topic, 'messaging.operation.type': 'send' },
@@ -83,7 +76,8 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
           ctx,
         );
         try {
-          const headers = { ...record.headers, ...traceHeaders(trace.setSpan(ctx, produceSpan)) };
+          // DESIGN.md: one trace follows a message; its W3C context travels in the Kafka headers.
+          const headers = injectTraceHeaders(trace.setSpan(ctx, produceSpan), { ...record.headers });
           await producer.send([{ ...record, headers }]);
         } finally {
           produceSpan.end();
