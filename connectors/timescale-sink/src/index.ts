@@ -2,7 +2,18 @@
 export { sinkConfigShape, loadSinkConfig, type SinkConfig } from './config';
 export { sinkErrorCodes } from './errors';
 export { recordKinds, enrichedTopic, kindOfTopic, type RecordKind, type EnrichedByKind } from './domain/records';
-export { tableSpecs, buildTableBatches, insertStatement, columnArrays, type TableSpec, type TableBatch, type Column } from './domain/rows';
+export {
+  tableSpecs,
+  buildTableBatches,
+  insertStatement,
+  columnArrays,
+  copyStatements,
+  copyTextLine,
+  stagingTable,
+  type TableSpec,
+  type TableBatch,
+  type Column,
+} from './domain/rows';
 export { commitPositions } from './domain/offsets';
 export { createSinkInstruments, sinkOnlyMetricNames, type SinkInstruments } from './adapters/instruments';
 export {

@@ -1,5 +1,5 @@
 import type { TelemetryEnriched } from '@zenthos/schemas';
-import { buildTableBatches, columnArrays, daysOf, insertStatement, tableSpecs } from './rows';
+import { buildTableBatches, columnArrays, copyStatements, copyTextLine, daysOf, insertStatement, tableSpecs } from './rows';
 
 const telemetry = (
   id: string,
@@ -95,5 +95,22 @@ describe('statements', () => {
     expect(arrays).toHaveLength(8);
     expect(arrays[1]).toEqual(['a', 'b']);
     expect(daysOf(batch!)).toEqual(['2023-08-03', '2023-08-04']);
+  });
+});
+
+describe('COPY text', () => {
+  it('escapes backslashes, tabs and newlines and writes NULL as \\N', () => {
+    expect(copyTextLine(['a\tb', 'c\nd\\e', null, 1.5, 'x\ry'])).toBe('a\\tb\tc\\nd\\\\e\t\\N\t1.5\tx\\ry\n');
+  });
+
+  it('copies into a session staging table and merges with ON CONFLICT DO NOTHING', () => {
+    const sql = copyStatements(tableSpecs.logs);
+    expect(sql.createStaging).toBe(
+      'CREATE TEMP TABLE IF NOT EXISTS zenthos_stage_device_logs (LIKE device_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS',
+    );
+    expect(sql.copy).toMatch(/^COPY zenthos_stage_device_logs \(time, message_id, .*\) FROM STDIN$/);
+    expect(sql.merge).toMatch(
+      /^INSERT INTO device_logs \(time, .*\) SELECT time, .* FROM zenthos_stage_device_logs ON CONFLICT DO NOTHING$/,
+    );
   });
 });

@@ -192,7 +192,8 @@ export const daysOf = (batch: TableBatch): string[] => [...new Set(batch.rows.ma
 
 /**
  * The `INSERT … SELECT * FROM unnest(...)` statement for a table: one round trip and one plan
- * whatever the batch size, with one array parameter per column.
+ * whatever the batch size, with one array parameter per column. (The writer uses COPY, which
+ * is faster; this statement is the portable fallback for drivers without COPY.)
  */
 export function insertStatement(spec: Pick<TableSpec, 'table' | 'columns'>): string {
   const names = spec.columns.map((c) => c.name).join(', ');
@@ -207,4 +208,28 @@ export function columnArrays(batch: TableBatch): unknown[][] {
     for (let c = 0; c < arrays.length; c++) (arrays[c] as unknown[])[r] = row[c] ?? null;
   });
   return arrays;
+}
+
+/** The per-session staging table a batch is COPied into before it is merged into `table`. */
+export const stagingTable = (table: string): string => `zenthos_stage_${table}`;
+
+// COPY text format (PostgreSQL docs, COPY "Text Format"): backslash, newline, carriage return
+// and tab are escaped; \N is NULL.
+const copyEscape = (s: string): string =>
+  s.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+
+/** One row as a line of COPY text format. */
+export const copyTextLine = (row: Row): string =>
+  `${row.map((v) => (v === null || v === undefined ? '\\N' : copyEscape(typeof v === 'string' ? v : String(v)))).join('\t')}\n`;
+
+/** The statements that move a batch: COPY into the staging table, then merge with ON CONFLICT DO NOTHING. */
+export function copyStatements(spec: Pick<TableSpec, 'table' | 'columns'>): { createStaging: string; copy: string; merge: string } {
+  const names = spec.columns.map((c) => c.name).join(', ');
+  const stage = stagingTable(spec.table);
+  return {
+    // Temporary (no WAL, no indexes), emptied at every commit.
+    createStaging: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${spec.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+    copy: `COPY ${stage} (${names}) FROM STDIN`,
+    merge: `INSERT INTO ${spec.table} (${names}) SELECT ${names} FROM ${stage} ON CONFLICT DO NOTHING`,
+  };
 }
