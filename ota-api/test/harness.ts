@@ -16,6 +16,8 @@ export interface Harness {
   readonly db: TemporaryDatabase;
   readonly dir: string;
   readonly config: OtaConfig;
+  /** The variables `config` was read from, to start a second process on the same database. */
+  readonly env: Record<string, string>;
   /** API tokens by scope set. */
   readonly tokens: { read: string; publish: string; rollback: string; all: string };
   call(
@@ -33,9 +35,10 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
   const db = await createTemporaryDatabase(base.DATABASE_URL);
   const dir = mkdtempSync(join(tmpdir(), 'zenthos-ota-'));
   let config: OtaConfig;
+  let vars: Record<string, string>;
   let ota: OtaServer;
   try {
-    config = loadOtaConfig({
+    vars = {
       DATABASE_URL: db.url,
       REDIS_URL: base.REDIS_URL,
       OTA_REDIS_PREFIX: `zenthos-test:${randomBytes(6).toString('hex')}:`,
@@ -48,7 +51,8 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
       OTA_LATEST_CACHE_TTL_S: '60',
       OTA_DEVICE_STATE_TTL_S: '60',
       ...env,
-    });
+    };
+    config = loadOtaConfig(vars);
     ota = await startOtaServer(config, { logger: createLogger({ service: 'ota-test', level: 'silent' }), ...options });
   } catch (err) {
     await db.drop();
@@ -76,6 +80,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     db,
     dir,
     config,
+    env: vars,
     tokens,
     call,
     publish(fields, file, token = tokens.publish) {

@@ -28,7 +28,7 @@ describe('management API', () => {
     deviceToken = (await h.ota.parts.devices.registerDevice({ id: 'matrix-dev', model: 'esp32-s3' })).token;
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   it('covers every management route', () => {

@@ -15,7 +15,7 @@ describe('releases, signatures and device routes', () => {
     h = await startHarness();
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   it('GET /health answers the spec body and /ready checks dependencies', async () => {

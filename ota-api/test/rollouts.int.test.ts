@@ -49,7 +49,7 @@ describe('staged rollouts', () => {
     expect((await h.publish({ device_model: 'esp32-s3', version: 'v2.0.0' }, Buffer.alloc(1000, 2))).status).toBe(201);
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   it('refuses rollouts of unknown or yanked releases and bad cohorts or stages', async () => {

@@ -59,7 +59,7 @@ describe('GitHub release webhook', () => {
     await h.ota.parts.keyring.addPublicKey(ci.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
     await new Promise((resolve) => assets.close(resolve));
   });
 
