@@ -16,6 +16,7 @@ export interface OtlpSpan {
   readonly parentSpanId?: string;
   readonly name: string;
   readonly serviceName: string;
+  readonly attributes?: KeyValue[];
 }
 
 /**
@@ -32,8 +33,8 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-type AnyValue = { stringValue?: string };
-type KeyValue = { key: string; value: AnyValue };
+/** An OTLP JSON attribute (only string values are read here). */
+export type KeyValue = { key: string; value: { stringValue?: string } };
 
 export const attribute = (attrs: KeyValue[] | undefined, key: string): string | undefined =>
   attrs?.find((a) => a.key === key)?.value.stringValue;
