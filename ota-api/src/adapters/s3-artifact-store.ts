@@ -48,6 +48,10 @@ export function createS3ArtifactStore(opts: S3StoreOptions): ArtifactStore {
     endpoint: opts.endpoint,
     region: opts.region,
     forcePathStyle: true, // MinIO and most self-hosted S3 servers serve buckets as paths
+    // The SDK's default streaming checksums (aws-chunked bodies with trailers) are not spoken by
+    // every S3-compatible server; the artifact's sha256 is checked by us anyway.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
   });
   const Bucket = opts.bucket;
