@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { createTemporaryDatabase, readMigrations, type TemporaryDatabase } from '@zenthos/db';
+import { buildTableBatches, columnArrays, copyStatements, insertStatement, stagingTable, tableSpecs } from '../src/domain/rows';
+import { createPostgresWriter } from '../src/adapters/postgres-writer';
+import { stack, telemetryWithDuplicates } from './support';
+
+// The same migrations and the same rows on both storage paths: TimescaleDB (hypertables,
+// policies, continuous aggregates; here PGlite, an in-process PostgreSQL build that ships the
+// extension, in a child process) and plain PostgreSQL (daily partitions, trigger-kept rollup
+// tables; the shared server). The rollup views must give the same buckets.
+
+type Step = { exec: string } | { query: string; params?: unknown[] };
+type Rows = Record<string, unknown>[];
+
+async function onTimescale(steps: Step[]): Promise<(Rows | null)[]> {
+  const child = execFile(process.execPath, [join(__dirname, 'fixtures', 'pglite-timescale.mjs')], { maxBuffer: 64 * 1024 * 1024 });
+  const output = new Promise<string>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`pglite exited ${code}: ${err}`))));
+  });
+  child.stdin?.end(JSON.stringify({ steps }));
+  return JSON.parse(await output) as (Rows | null)[];
+}
+
+const bucketsQuery = (view: string): string =>
+  `SELECT bucket, device_id, sensor, count::int AS count, round(avg::numeric, 6)::float8 AS avg, min, max FROM ${view} ORDER BY bucket, device_id, sensor`;
+
+const normalise = (rows: Rows): Rows => rows.map((r) => ({ ...r, bucket: new Date(r.bucket as string).toISOString() }));
+
+describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views', () => {
+  let plain: TemporaryDatabase;
+  let results: (Rows | null)[];
+  const at: Record<string, number> = {};
+  const startS = Math.floor(Date.now() / 1000 / 3_600) * 3_600 - 2 * 3_600;
+  const values = telemetryWithDuplicates({ total: 3_300, unique: 3_000, devices: 4, startS, minutes: 150 });
+  const [batch] = buildTableBatches(values.map((value) => ({ kind: 'telemetry' as const, value })));
+
+  beforeAll(async () => {
+    plain = await createTemporaryDatabase(stack.DATABASE_URL);
+    const steps: Step[] = [];
+    const query = (name: string, sql: string, params?: unknown[]): void => {
+      at[name] = steps.length;
+      steps.push(params ? { query: sql, params } : { query: sql });
+    };
+    // As the migrator does: one transaction per file, in order; the time-series files (0100–0199)
+    // stand alone, so other areas' migrations are left to their own tests.
+    for (const m of readMigrations().filter((f) => f.version >= 100 && f.version < 200)) steps.push({ exec: `BEGIN;\n${m.sql}\n;COMMIT;` });
+    query('enabled', 'SELECT zenthos_timescale_enabled() AS on');
+    query('hypertables', 'SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables ORDER BY 1');
+    query('caggs', 'SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1');
+    // The sink applies its retention and compression settings at start-up through this function.
+    query('configure1', `SELECT zenthos_configure_timeseries('telemetry_raw', INTERVAL '30 days', INTERVAL '2 days')`);
+    query('configure2', `SELECT zenthos_configure_timeseries('telemetry_raw', INTERVAL '45 days', INTERVAL '3 days')`);
+    query(
+      'jobs',
+      `SELECT proc_name, hypertable_name, config FROM timescaledb_information.jobs WHERE hypertable_name IN ('telemetry_raw', 'telemetry_agg_1m', 'telemetry_agg_1h') ORDER BY 2, 1`,
+    );
+    query('partitions', `SELECT zenthos_ensure_partitions('telemetry_raw', now(), 3) AS n`);
+    // The sink's staging + merge statements, twice (the second round is all duplicates). PGlite
+    // has no COPY FROM STDIN, so the staging table is filled through unnest.
+    const sql = copyStatements(tableSpecs.telemetry);
+    for (let round = 0; round < 2; round++) {
+      steps.push({ exec: `BEGIN; ${sql.createStaging};` });
+      query(
+        `stage${round}`,
+        insertStatement({ table: stagingTable('telemetry_raw'), columns: tableSpecs.telemetry.columns }),
+        columnArrays(batch!),
+      );
+      steps.push({ exec: `${sql.merge}; COMMIT;` });
+    }
+    query('count', 'SELECT count(*)::int AS n FROM telemetry_raw');
+    query('realtime_1m', bucketsQuery('telemetry_1m'));
+    query('realtime_1h', bucketsQuery('telemetry_1h'));
+    // One statement per step: a refresh cannot run inside a (multi-statement) transaction block.
+    steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_agg_1m', NULL, NULL)` });
+    steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_agg_1h', NULL, NULL)` });
+    query('materialised_1m', bucketsQuery('telemetry_1m'));
+    query('materialised_1h', bucketsQuery('telemetry_1h'));
+    results = await onTimescale(steps);
+
+    // Plain PostgreSQL: the sink's writer itself (COPY into staging, merge), twice.
+    const writer = createPostgresWriter(plain.pool);
+    await writer.write([batch!]);
+    await writer.write([batch!]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await plain?.drop();
+  });
+
+  const rows = (name: string): Rows => results[at[name] as number] as Rows;
+
+  it('creates hypertables, compression and retention policies and real-time continuous aggregates with Timescale', () => {
+    expect(rows('enabled')).toEqual([{ on: true }]);
+    expect(rows('hypertables')).toEqual(
+      ['device_logs', 'device_status', 'inference_results', 'telemetry_raw'].map((hypertable_name) => ({
+        hypertable_name,
+        compression_enabled: true,
+      })),
+    );
+    expect(rows('caggs')).toEqual([
+      { view_name: 'telemetry_agg_1h', materialized_only: false },
+      { view_name: 'telemetry_agg_1m', materialized_only: false },
+    ]);
+    const jobs = rows('jobs') as { proc_name: string; hypertable_name: string; config: Record<string, string> }[];
+    expect(jobs.map((j) => [j.hypertable_name, j.proc_name])).toEqual([
+      ['telemetry_agg_1h', 'policy_refresh_continuous_aggregate'],
+      ['telemetry_agg_1m', 'policy_refresh_continuous_aggregate'],
+      ['telemetry_raw', 'policy_compression'],
+      ['telemetry_raw', 'policy_retention'],
+    ]);
+    // Reconfiguring replaces the policies rather than stacking them.
+    expect(jobs.find((j) => j.proc_name === 'policy_retention')?.config.drop_after).toBe('45 days');
+    // Partition maintenance is Timescale's own on this path.
+    expect(rows('partitions')).toEqual([{ n: 0 }]);
+  });
+
+  it('gives the same 1 minute and 1 hour buckets on both paths, duplicates ignored', async () => {
+    expect(rows('count')).toEqual([{ n: 3_000 }]);
+    const plainCount = await plain.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_raw');
+    expect(plainCount.rows[0]?.n).toBe(3_000);
+    for (const unit of ['1m', '1h']) {
+      const fromPlain = normalise((await plain.pool.query(bucketsQuery(`telemetry_${unit}`))).rows);
+      expect(fromPlain.length).toBeGreaterThan(0);
+      // Real-time aggregation before any refresh, and the materialised buckets after one.
+      expect(normalise(rows(`realtime_${unit}`))).toEqual(fromPlain);
+      expect(normalise(rows(`materialised_${unit}`))).toEqual(fromPlain);
+    }
+  });
+});
