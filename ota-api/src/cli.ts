@@ -3,6 +3,7 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import type { Command } from 'commander';
 import { ZenthosError } from '@zenthos/core';
 import { keyIdOf } from '@zenthos/devices';
+import { initTelemetry } from '@zenthos/telemetry';
 import { loadOtaConfig } from './config';
 import { createOtaParts, startOtaServer, type OtaParts } from './main';
 import { parseCohort, stagesFromPercents, type Cohort, type RolloutAction } from './domain/rollout';
@@ -80,12 +81,17 @@ export function registerOtaCommands(program: Command): void {
     .command('ota')
     .description('run the OTA API (OTA_PORT, default 8080): releases, device routes, rollouts, GitHub webhook')
     .action(async () => {
-      const server = await startOtaServer(loadOtaConfig(process.env));
+      const config = loadOtaConfig(process.env);
+      const telemetry = initTelemetry({ serviceName: 'ota-api', env: process.env });
+      const server = await startOtaServer(config, { telemetry });
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void server.close().then(resolve, resolve);
+          void server
+            .close()
+            .then(() => telemetry.shutdown())
+            .then(resolve, resolve);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@zenthos/core';
 import { createPool, migrate, pingDatabase, type Pool } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadOrCreateEd25519Key, type DeviceRegistry } from '@zenthos/devices';
+import type { Telemetry } from '@zenthos/telemetry';
 import type { OtaConfig } from './config';
 import { createApiTokens, type ApiTokens } from './adapters/api-tokens';
 import type { ArtifactStore } from './adapters/artifact-store';
@@ -10,7 +11,7 @@ import { createNoCache, createRedisCache, type OtaCache } from './adapters/cache
 import { createFsArtifactStore } from './adapters/fs-artifact-store';
 import { createGithubWebhook, type GithubWebhook } from './adapters/github-webhook';
 import { createOtaApp } from './adapters/http/app';
-import { createOtaMetrics, type OtaMetrics } from './adapters/http/metrics';
+import { createOtaMetrics, createTelemetryMetrics, type OtaMetrics } from './adapters/http/metrics';
 import { createReleaseService, type ReleaseService } from './adapters/releases';
 import { createRolloutService, type RolloutService } from './adapters/rollouts';
 import { createS3ArtifactStore } from './adapters/s3-artifact-store';
@@ -40,12 +41,21 @@ export interface OtaParts {
 export interface OtaPartsOptions {
   readonly logger?: Logger;
   readonly fetch?: typeof fetch;
+  /** OpenTelemetry for spans and metrics; without it /metrics uses plain in-process counters. */
+  readonly telemetry?: Telemetry;
 }
 
 /** Loads the signing key, migrates the database and wires every adapter. */
 export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions = {}): Promise<OtaParts> {
-  const logger = options.logger ?? createLogger({ service: 'ota-api', level: config.LOG_LEVEL });
-  const metrics = createOtaMetrics();
+  const telemetry = options.telemetry;
+  const logger =
+    options.logger ??
+    createLogger({
+      service: 'ota-api',
+      level: config.LOG_LEVEL,
+      ...(telemetry ? { mixin: telemetry.logMixin, destination: telemetry.logDestination } : {}),
+    });
+  const metrics = telemetry ? createTelemetryMetrics(telemetry) : createOtaMetrics();
   const pool = createPool(config.DATABASE_URL, { applicationName: 'zenthos-ota-api' });
   try {
     await migrate(pool);

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { commonEnv, createLogger, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { loadOtaConfig, type OtaConfig } from '../src/config';
-import { startOtaServer, type OtaServer } from '../src/main';
+import { startOtaServer, type OtaPartsOptions, type OtaServer } from '../src/main';
 
 const base = loadConfig({ DATABASE_URL: commonEnv.DATABASE_URL, REDIS_URL: commonEnv.REDIS_URL }, process.env);
 
@@ -31,7 +31,7 @@ export interface Harness {
 }
 
 /** Starts an isolated OTA API; `env` overrides settings. */
-export async function startHarness(env: Record<string, string> = {}, options: { fetch?: typeof fetch } = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, options: Omit<OtaPartsOptions, 'logger'> = {}): Promise<Harness> {
   const db = await createTemporaryDatabase(base.DATABASE_URL);
   const dir = mkdtempSync(join(tmpdir(), 'zenthos-ota-'));
   let config: OtaConfig;

@@ -36,7 +36,6 @@ export interface OtaAppDeps {
   readonly s3Redirect: boolean;
 }
 
-const tracer = trace.getTracer('@zenthos/ota-api');
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
@@ -45,6 +44,9 @@ export function createOtaApp(deps: OtaAppDeps): express.Express {
   const { releases, devices, tokens, rollouts, keyring, webhook, cache, metrics, logger } = deps;
   const auth = createAuth(tokens, devices);
   const json = express.json({ limit: '1mb' });
+  // The global tracer: @zenthos/telemetry registers the SDK in `zenthos run ota`; without it
+  // spans are no-ops.
+  const tracer = trace.getTracer('@zenthos/ota-api');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -54,9 +56,12 @@ export function createOtaApp(deps: OtaAppDeps): express.Express {
   app.use((req: Request, res: Response, next: NextFunction) => {
     tracer.startActiveSpan(`ota ${req.method}`, (span) => {
       res.on('finish', () => {
-        metrics.countRequest(res.statusCode);
+        // The route pattern, not the path: label values must stay few (one per route).
+        const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+        metrics.countRequest(res.statusCode, route, req.method);
+        span.updateName(`ota ${req.method} ${route}`);
         span.setAttribute('http.request.method', req.method);
-        span.setAttribute('http.route', (req.route as { path?: string } | undefined)?.path ?? 'unmatched');
+        span.setAttribute('http.route', route);
         span.setAttribute('http.response.status_code', res.statusCode);
         if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
@@ -85,8 +90,8 @@ export function createOtaApp(deps: OtaAppDeps): express.Express {
     );
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: results });
   });
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
+  app.get('/metrics', async (_req, res) => {
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render());
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);

@@ -1,16 +1,35 @@
+import type { Counter } from '@opentelemetry/api';
+import { metricNames, metricOptions, type Telemetry } from '@zenthos/telemetry';
+
 /**
- * The OTA API's metrics in Prometheus text: `zenthos.ota.requests_total{status}` (spec §10)
- * is exposed as `zenthos_ota_requests_total`, plus counters for swallowed cache errors and
- * publishes. Kept dependency-free so /metrics works without an OpenTelemetry collector.
+ * The OTA API's metrics: `zenthos.ota.requests_total{status}` (spec §10, Prometheus name
+ * `zenthos_ota_requests_total`), plus counters for swallowed cache errors and publishes.
  */
 export interface OtaMetrics {
-  countRequest(status: number): void;
+  countRequest(status: number, route: string, method: string): void;
   countCacheError(): void;
   countPublish(kind: string): void;
-  render(): string;
+  /** Prometheus text exposition for `/metrics`. */
+  render(): string | Promise<string>;
 }
 
-/** Creates the counters. */
+/** Counters on the service's OpenTelemetry meter (exported over OTLP and on /metrics). */
+export function createTelemetryMetrics(telemetry: Telemetry): OtaMetrics {
+  const o = metricOptions.otaRequests;
+  const requests: Counter = telemetry.meter.createCounter(metricNames.otaRequests, { unit: o.unit, description: o.description });
+  const cacheErrors = telemetry.meter.createCounter('zenthos.ota.cache_errors', {
+    description: 'cache operations that failed and fell back to Postgres',
+  });
+  const publishes = telemetry.meter.createCounter('zenthos.ota.publishes', { description: 'releases published' });
+  return {
+    countRequest: (status, route, method) => requests.add(1, { status: String(status), route, method }),
+    countCacheError: () => cacheErrors.add(1),
+    countPublish: (kind) => publishes.add(1, { kind }),
+    render: () => telemetry.metricsText(),
+  };
+}
+
+/** Plain in-process counters, for a process without OpenTelemetry (tests, tools). */
 export function createOtaMetrics(): OtaMetrics {
   const requests = new Map<string, number>();
   const publishes = new Map<string, number>();
@@ -25,12 +44,12 @@ export function createOtaMetrics(): OtaMetrics {
     },
     countPublish: (kind) => bump(publishes, kind),
     render: () => {
-      const lines = ['# HELP zenthos_ota_requests_total OTA API requests by HTTP status', '# TYPE zenthos_ota_requests_total counter'];
+      const lines = ['# HELP zenthos_ota_requests_total OTA API HTTP requests by status', '# TYPE zenthos_ota_requests_total counter'];
       for (const [status, n] of [...requests].sort()) lines.push(`zenthos_ota_requests_total{status="${status}"} ${n}`);
-      lines.push('# HELP zenthos_ota_publishes_total Releases published', '# TYPE zenthos_ota_publishes_total counter');
+      lines.push('# HELP zenthos_ota_publishes_total releases published', '# TYPE zenthos_ota_publishes_total counter');
       for (const [kind, n] of [...publishes].sort()) lines.push(`zenthos_ota_publishes_total{kind="${kind}"} ${n}`);
       lines.push(
-        '# HELP zenthos_ota_cache_errors_total Cache operations that failed and fell back to Postgres',
+        '# HELP zenthos_ota_cache_errors_total cache operations that failed and fell back to Postgres',
         '# TYPE zenthos_ota_cache_errors_total counter',
       );
       lines.push(`zenthos_ota_cache_errors_total ${cacheErrors}`);
