@@ -1,11 +1,67 @@
 import type { Command } from 'commander';
+import { ZenthosError } from '@zenthos/core';
+import { loadBenchConfig } from './config';
+import { parseBenchOptions, stagePackages, type RawBenchOptions, type StageName } from './domain/options';
+import { runEndToEndBench, runStageBench, type EndToEndResult } from './main';
 
-/** `zenthos bench`. */
+const n = (x: number | undefined | null): string => (x === undefined || x === null ? '-' : x.toLocaleString('en-US'));
+
+const report = (r: EndToEndResult, file: string): string => {
+  const e = r.endToEnd;
+  const lines = [
+    '',
+    `end to end (${r.options.devices} devices × ${r.options.messages} messages, QoS 1, in flight ${r.options.inFlight})`,
+    `  messages/s (publish → row)      ${n(e.messagesPerSecond)}`,
+    `  PUBACKs/s at the bridge         ${n(e.bridgeAckPerSecond)}`,
+    `  latency publish → row           p50 ${n(e.latency?.p50Ms)} ms  p99 ${n(e.latency?.p99Ms)} ms  max ${n(e.latency?.maxMs)} ms`,
+    `  rows ${n(e.rows)}  lost ${n(e.lost)}  duplicated ${n(e.duplicated)}  publish errors ${n(e.publishErrors)}`,
+    '  services (average cores over the run, largest RSS):',
+    ...Object.entries(r.services).map(([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${n(u.maxRssMiB)} MiB`),
+    'baselines',
+    `  Mosquitto QoS 1 pub → sub        ${n(r.baselines.mosquitto?.messagesPerSecond)} msg/s${r.baselines.mosquitto?.error ? ` (${r.baselines.mosquitto.error})` : ''}`,
+    `  Kafka ProducerPerformance        ${n(r.baselines.kafkaProducer?.messagesPerSecond)} records/s${r.baselines.kafkaProducer?.error ? ` (${r.baselines.kafkaProducer.error})` : ''}`,
+    `  psql COPY                        ${n(r.baselines.postgresCopy?.messagesPerSecond)} rows/s${r.baselines.postgresCopy?.error ? ` (${r.baselines.postgresCopy.error})` : ''}`,
+    `ratios (end to end ÷ baseline): Mosquitto ${n(r.ratios.endToEndVsMosquitto)}, Kafka producer ${n(r.ratios.endToEndVsKafkaProducer)}, COPY ${n(r.ratios.endToEndVsCopy)}`,
+    `goal (≥ 20,000 msg/s, p99 < 1 s, nothing lost or duplicated): ${r.goal.met ? 'met' : 'not met'}`,
+    `results: ${file}`,
+    '',
+  ];
+  return lines.join('\n');
+};
+
+/**
+ * `zenthos bench [stage]`: with no stage the end-to-end benchmark with its baselines; with a
+ * stage, that package's own benchmark.
+ */
 export function registerBenchCommands(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks')
-    .action(() => {
-      throw new Error('not implemented yet');
+    .description(
+      'benchmark the platform on this machine. Without a stage: N devices publish M messages at QoS 1 through ' +
+        'bridge → processor → sink (each a child process, own topics and database); reports messages/s and p50/p99 ' +
+        'publish → row in telemetry_raw, CPU and RSS per service, and in the same run the raw baselines (Mosquitto QoS 1 ' +
+        'pub → sub, kafka-producer-perf-test, psql COPY) with the ratios; JSON to bench-results/. ' +
+        `With a stage (${Object.keys(stagePackages).join(', ')}): that package's own benchmark. Needs the local stack (zenthos stack up)`,
+    )
+    .argument('[stage]', `end to end when omitted, or one of ${Object.keys(stagePackages).join(', ')}`)
+    .argument('[args...]', "arguments passed to a stage's benchmark")
+    .option('--devices <n>', 'devices (MQTT connections), 1 to 2000', '50')
+    .option('--messages <m>', 'messages per device', '200')
+    .option('--in-flight <k>', 'unacknowledged QoS 1 messages per device', '16')
+    .option('--no-baselines', 'skip the Mosquitto, Kafka producer and COPY baselines')
+    .option('--drain-timeout <s>', 'seconds to wait for the last rows after the last PUBACK', '120')
+    .action(async (stage: string | undefined, args: string[], raw: RawBenchOptions) => {
+      const log = (line: string): void => void process.stderr.write(`${line}\n`);
+      if (stage !== undefined) {
+        if (!(stage in stagePackages)) {
+          throw new ZenthosError('ZEN_BAD_REQUEST', `unknown stage "${stage}"; stages: ${Object.keys(stagePackages).join(', ')}`);
+        }
+        process.exitCode = await runStageBench(stage as StageName, args, { log });
+        return;
+      }
+      const options = parseBenchOptions(raw);
+      const { result, file } = await runEndToEndBench(loadBenchConfig(process.env), options, { log });
+      log(report(result, file));
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });
 }

@@ -1,1 +1,28 @@
+// Public API of @zenthos/bench: the end-to-end benchmark with its baselines, the stage
+// benchmark dispatcher, and the pure pieces (percentiles, /proc parsing, option checks).
+export { benchConfigShape, loadBenchConfig, type BenchConfig } from './config';
+export { benchErrorCodes } from './errors';
+export { percentile, summarizeLatencies, ratePerSecond, ratio, type LatencySummary } from './domain/stats';
+export { parseCpuTicks, parseStatusKb, coresUsed, type ProcSample } from './domain/proc-stat';
+export {
+  parseBenchOptions,
+  planStage,
+  stagePackages,
+  MAX_TOTAL_MESSAGES,
+  type BenchOptions,
+  type RawBenchOptions,
+  type StageName,
+  type StagePlan,
+} from './domain/options';
+export { runLoad, nowEpochMs, type LoadDevice, type LoadSettings, type LoadResult } from './adapters/load-generator';
+export { createResourceSampler, sampleProcess, type ProcessUsage, type ResourceSampler } from './adapters/proc-sampler';
+export { installArrivalClock, arrivals, arrivalCount, telemetryTotals } from './adapters/arrivals';
+export {
+  mosquittoBaseline,
+  kafkaProducerBaseline,
+  copyBaseline,
+  parseProducerPerformance,
+  type BaselineResult,
+} from './adapters/baselines';
+export { runEndToEndBench, runStageBench, resolveStage, type EndToEndResult, type BenchIo } from './main';
 export { registerBenchCommands } from './cli';

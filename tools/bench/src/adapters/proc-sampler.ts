@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { coresUsed, parseCpuTicks, parseStatusKb, type ProcSample } from '../domain/proc-stat';
+
+/** One process's sample, or undefined when it is gone (or /proc is missing: not Linux). */
+export function sampleProcess(pid: number): ProcSample | undefined {
+  try {
+    const cpuTicks = parseCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (cpuTicks === undefined) return undefined;
+    return { cpuTicks, rssBytes: parseStatusKb(status, 'VmRSS') ?? 0, peakRssBytes: parseStatusKb(status, 'VmHWM') ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU and memory of one process over a measured window. */
+export interface ProcessUsage {
+  readonly pid: number;
+  /** Average cores used over the window (1.0 = one core busy all the time). */
+  readonly cpuCores: number;
+  readonly cpuSeconds: number;
+  /** Largest RSS seen by the sampler during the window, MiB. */
+  readonly maxRssMiB: number;
+  /** The kernel's peak RSS of the process's whole life (VmHWM), MiB. */
+  readonly peakRssMiB: number;
+}
+
+/** Samples processes from {@link ResourceSampler.start} to {@link ResourceSampler.stop}. */
+export interface ResourceSampler {
+  start(): void;
+  stop(): Record<string, ProcessUsage>;
+}
+
+const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/**
+ * CPU from utime + stime of /proc/<pid>/stat at both ends of the window, RSS from
+ * /proc/<pid>/status every `intervalMs` (VmRSS) plus the kernel's high-water mark (VmHWM).
+ */
+export function createResourceSampler(pids: Readonly<Record<string, number>>, intervalMs = 500): ResourceSampler {
+  const first = new Map<string, ProcSample>();
+  const maxRss = new Map<string, number>();
+  let startedMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = (): void => {
+    for (const [name, pid] of Object.entries(pids)) {
+      const s = sampleProcess(pid);
+      if (s) maxRss.set(name, Math.max(maxRss.get(name) ?? 0, s.rssBytes));
+    }
+  };
+  return {
+    start() {
+      startedMs = Date.now();
+      for (const [name, pid] of Object.entries(pids)) {
+        const s = sampleProcess(pid);
+        if (s) first.set(name, s);
+      }
+      poll();
+      timer = setInterval(poll, intervalMs);
+    },
+    stop() {
+      clearInterval(timer);
+      poll();
+      const wallMs = Date.now() - startedMs;
+      const out: Record<string, ProcessUsage> = {};
+      for (const [name, pid] of Object.entries(pids)) {
+        const a = first.get(name);
+        const b = sampleProcess(pid);
+        if (!a || !b) continue;
+        out[name] = {
+          pid,
+          cpuCores: coresUsed(a, b, wallMs),
+          cpuSeconds: Math.round(b.cpuTicks - a.cpuTicks) / 100,
+          maxRssMiB: mib(maxRss.get(name) ?? b.rssBytes),
+          peakRssMiB: mib(b.peakRssBytes),
+        };
+      }
+      return out;
+    },
+  };
+}

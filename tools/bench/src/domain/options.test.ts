@@ -1,0 +1,78 @@
+import { isZenthosError } from '@zenthos/core';
+import { parseBenchOptions, planStage, type RawBenchOptions, type StagePackageFacts } from './options';
+
+const problem = (raw: RawBenchOptions): string => {
+  try {
+    parseBenchOptions(raw);
+  } catch (err) {
+    if (isZenthosError(err, 'ZEN_BAD_REQUEST')) return err.message;
+    throw err;
+  }
+  throw new Error('accepted');
+};
+
+describe('parseBenchOptions', () => {
+  it('defaults to 50 devices × 200 messages with the baselines', () => {
+    expect(parseBenchOptions({})).toEqual({ devices: 50, messages: 200, inFlight: 16, baselines: true, drainTimeoutMs: 120_000 });
+  });
+  it('reads the flags (--no-baselines gives baselines false)', () => {
+    expect(parseBenchOptions({ devices: '10', messages: '1000', inFlight: '4', baselines: false, drainTimeout: '30' })).toEqual({
+      devices: 10,
+      messages: 1000,
+      inFlight: 4,
+      baselines: false,
+      drainTimeoutMs: 30_000,
+    });
+  });
+  it.each<[RawBenchOptions, string]>([
+    [{ devices: '0' }, '--devices "0"'],
+    [{ devices: '2001' }, '--devices "2001"'],
+    [{ messages: 'many' }, '--messages "many"'],
+    [{ inFlight: '0' }, '--in-flight "0"'],
+    [{ drainTimeout: '1' }, '--drain-timeout "1"'],
+    [{ devices: '2000', messages: '1001' }, 'at most 2000000 per run'],
+  ])('refuses %p', (raw, expected) => expect(problem(raw)).toContain(expected));
+});
+
+const facts = (over: Partial<StagePackageFacts>): StagePackageFacts => ({
+  benchScript: undefined,
+  benchFiles: [],
+  compiledBenchFiles: [],
+  exists: () => false,
+  ...over,
+});
+
+describe('planStage', () => {
+  it("runs the package's bench script when its file exists", () => {
+    expect(
+      planStage('sink', facts({ benchScript: 'node dist/bench/sink-bench.js', exists: (p) => p === 'dist/bench/sink-bench.js' })),
+    ).toEqual({
+      kind: 'npm-script',
+      workspace: '@zenthos/timescale-sink',
+      script: 'node dist/bench/sink-bench.js',
+    });
+  });
+  it('says so when the script names a file that does not exist', () => {
+    const plan = planStage('bridge', facts({ benchScript: 'node bench/bridge-bench.js' }));
+    expect(plan.kind).toBe('none');
+    expect(plan.kind === 'none' && plan.reason).toContain('bench/bridge-bench.js does not exist');
+  });
+  it('falls back to a compiled benchmark', () => {
+    expect(
+      planStage('serde', facts({ benchFiles: ['serde.bench.ts'], compiledBenchFiles: ['serde.bench.d.ts', 'serde.bench.js'] })),
+    ).toEqual({
+      kind: 'node',
+      file: 'schemas/dist/bench/serde.bench.js',
+    });
+  });
+  it('asks for a build when only sources exist', () => {
+    const plan = planStage('serde', facts({ benchFiles: ['serde.bench.ts'] }));
+    expect(plan.kind === 'none' && plan.reason).toContain('npx tsc -b schemas');
+  });
+  it('says clearly when a package exposes no benchmark', () => {
+    expect(planStage('streams', facts({}))).toEqual({
+      kind: 'none',
+      reason: 'streams exposes no benchmark (no "bench" script, no bench/ files)',
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { ZenthosError } from '@zenthos/core';
+
+/** Options of the end-to-end benchmark. */
+export interface BenchOptions {
+  /** Simulated devices, one MQTT connection each. */
+  readonly devices: number;
+  /** Messages each device publishes. */
+  readonly messages: number;
+  /** QoS 1 PUBLISHes a device may have awaiting their PUBACK (MQTT receive maximum). */
+  readonly inFlight: number;
+  /** Run the raw baselines (Mosquitto, Kafka producer, COPY) in the same run. */
+  readonly baselines: boolean;
+  /** How long to wait for the last rows after the last PUBACK. */
+  readonly drainTimeoutMs: number;
+}
+
+/** Raw flags as commander gives them. */
+export interface RawBenchOptions {
+  readonly devices?: string;
+  readonly messages?: string;
+  readonly inFlight?: string;
+  readonly baselines?: boolean;
+  readonly drainTimeout?: string;
+}
+
+/** Upper bound of devices × messages: the run must stay bounded in time and memory. */
+export const MAX_TOTAL_MESSAGES = 2_000_000;
+
+/** Validates the benchmark flags; every problem in one ZEN_BAD_REQUEST. */
+export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
+  const problems: string[] = [];
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+      problems.push(`--${name} "${text}" must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(text);
+  };
+  const devices = int('devices', raw.devices, 50, 1, 2_000);
+  const messages = int('messages', raw.messages, 200, 1, 1_000_000);
+  const inFlight = int('in-flight', raw.inFlight, 16, 1, 1_000);
+  const drainTimeoutMs = int('drain-timeout', raw.drainTimeout, 120, 5, 1_800) * 1000;
+  if (problems.length === 0 && devices * messages > MAX_TOTAL_MESSAGES) {
+    problems.push(`--devices × --messages is ${devices * messages}; at most ${MAX_TOTAL_MESSAGES} per run`);
+  }
+  if (problems.length > 0) throw new ZenthosError('ZEN_BAD_REQUEST', problems.join('; '));
+  return { devices, messages, inFlight, baselines: raw.baselines !== false, drainTimeoutMs };
+}
+
+/** The stage benchmarks of other packages, by the name `zenthos bench <stage>` takes. */
+export const stagePackages = {
+  bridge: { dir: 'connectors/mqtt-bridge', name: '@zenthos/mqtt-bridge' },
+  streams: { dir: 'streams', name: '@zenthos/streams' },
+  sink: { dir: 'connectors/timescale-sink', name: '@zenthos/timescale-sink' },
+  serde: { dir: 'schemas', name: '@zenthos/schemas' },
+} as const;
+
+/** One of the stage names. */
+export type StageName = keyof typeof stagePackages;
+
+/** How to run a package's benchmark, or why it cannot be run. */
+export type StagePlan =
+  | { readonly kind: 'npm-script'; readonly workspace: string; readonly script: string }
+  | { readonly kind: 'node'; readonly file: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/** What the stage resolver looks at in a package (read from disk by the caller). */
+export interface StagePackageFacts {
+  /** `scripts.bench` of its package.json. */
+  readonly benchScript: string | undefined;
+  /** Files under `<pkg>/bench/`. */
+  readonly benchFiles: readonly string[];
+  /** Files under `<pkg>/dist/bench/` (compiled TypeScript benchmarks). */
+  readonly compiledBenchFiles: readonly string[];
+  /** Whether each path the bench script names exists, by path relative to the package. */
+  readonly exists: (relativePath: string) => boolean;
+}
+
+/**
+ * Decides how to run a stage's benchmark: the package's own `npm run bench` when its script
+ * points at a file that exists; else a compiled `dist/bench/*.js`; else nothing, with the reason
+ * (no invented benchmark stands in for a missing one).
+ */
+export function planStage(stage: StageName, facts: StagePackageFacts): StagePlan {
+  const pkg = stagePackages[stage];
+  if (facts.benchScript) {
+    const files = facts.benchScript.split(/\s+/).filter((w) => /\.(c?js|ts)$/.test(w));
+    const missing = files.filter((f) => !facts.exists(f));
+    if (missing.length === 0) return { kind: 'npm-script', workspace: pkg.name, script: facts.benchScript };
+    if (facts.compiledBenchFiles.length === 0) {
+      return {
+        kind: 'none',
+        reason: `${pkg.dir} declares "bench": "${facts.benchScript}" but ${missing.join(', ')} does not exist (build with npx tsc -b ${pkg.dir}, or the benchmark is not written yet)`,
+      };
+    }
+  }
+  const compiled = facts.compiledBenchFiles.filter((f) => f.endsWith('.js')).sort();
+  if (compiled.length > 0) return { kind: 'node', file: `${pkg.dir}/dist/bench/${compiled[0]}` };
+  if (facts.benchFiles.length > 0) {
+    return {
+      kind: 'none',
+      reason: `${pkg.dir}/bench has ${facts.benchFiles.join(', ')} but nothing compiled; run npx tsc -b ${pkg.dir} first`,
+    };
+  }
+  return { kind: 'none', reason: `${pkg.dir} exposes no benchmark (no "bench" script, no bench/ files)` };
+}

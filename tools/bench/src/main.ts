@@ -1,0 +1,309 @@
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
+import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
+import { deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
+import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
+import type { BenchConfig } from './config';
+import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
+import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from './domain/stats';
+import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './adapters/arrivals';
+import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
+import { runLoad, type LoadDevice } from './adapters/load-generator';
+import { createResourceSampler, type ProcessUsage } from './adapters/proc-sampler';
+
+/** The end-to-end benchmark's results, as written to bench-results/. */
+export interface EndToEndResult {
+  readonly kind: 'end-to-end';
+  readonly startedAt: string;
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string };
+  readonly options: BenchOptions;
+  readonly method: string;
+  readonly endToEnd: {
+    readonly published: number;
+    readonly acknowledged: number;
+    readonly publishErrors: number;
+    /** PUBACKs per second: first PUBLISH → last PUBACK. */
+    readonly bridgeAckPerSecond: number;
+    /** Rows per second: first PUBLISH → last row stamped in telemetry_raw. */
+    readonly messagesPerSecond: number;
+    readonly rows: number;
+    readonly lost: number;
+    readonly duplicated: number;
+    readonly latency: LatencySummary | null;
+    readonly arrivalTrigger: 'statement' | 'row';
+  };
+  readonly services: Record<string, ProcessUsage>;
+  readonly baselines: {
+    readonly mosquitto: BaselineResult | null;
+    readonly kafkaProducer: BaselineResult | null;
+    readonly postgresCopy: BaselineResult | null;
+  };
+  readonly ratios: {
+    readonly endToEndVsMosquitto: number | null;
+    readonly endToEndVsKafkaProducer: number | null;
+    readonly endToEndVsCopy: number | null;
+  };
+  readonly goal: { readonly messagesPerSecond: 20_000; readonly p99Ms: 1_000; readonly met: boolean };
+}
+
+/** Where human-readable lines go (stderr). */
+export interface BenchIo {
+  readonly log: (line: string) => void;
+}
+
+const METHOD =
+  'Load generator: one mqtt.js connection per device in this process, QoS 1 PUBLISHes of the firmware telemetry payload with a ' +
+  'window of --in-flight unacknowledged messages per connection; the publish time of each message_id is taken just before the ' +
+  'PUBLISH is handed to mqtt.js; a warm-up of one message per device (not counted) runs first. Arrival: in a throw-away database, an AFTER INSERT trigger on telemetry_raw stamps each inserted ' +
+  'row with clock_timestamp() (the INSERT of the sink, a few ms before its COMMIT makes the row visible). Latency = arrival − ' +
+  'publish per message_id, same host clock. Rate = rows / (last arrival − first publish). Lost = published and acknowledged but ' +
+  'never inserted; duplicated = rows − distinct message_id. CPU = (utime + stime) deltas of /proc/<pid>/stat over the run, ' +
+  'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms. Baselines run after the end-to-end run, one at a time.';
+
+const model = 'esp32-s3';
+
+/**
+ * The end-to-end benchmark: registry, bridge, telemetry processor and sink as child processes on
+ * free ports with their own topic prefix and database; N devices publish M messages at QoS 1;
+ * then the raw baselines with the same sizes.
+ */
+export async function runEndToEndBench(
+  config: BenchConfig,
+  options: BenchOptions,
+  io: BenchIo,
+): Promise<{ result: EndToEndResult; file: string }> {
+  const { log } = io;
+  const run = randomBytes(4).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'zenthos-bench-'));
+  const total = options.devices * options.messages;
+  const startedAt = new Date().toISOString();
+  let db: TemporaryDatabase | undefined;
+  let platform: Platform | undefined;
+  const topicPrefix = `bench${run}`;
+  const registryTopic = `_schemas_bench${run}`;
+  try {
+    db = await createTemporaryDatabase(config.DATABASE_URL);
+    const trigger = await installArrivalClock(db.pool);
+    const keysDir = join(dir, 'keys');
+
+    // Devices first: the registry creates the platform key the bridge then verifies tokens with.
+    const ids = deviceIdsFor(`bench-${run}`, model, options.devices);
+    const devicesConfig = loadDevicesConfig({ DATABASE_URL: db.url, ZENTHOS_KEYS_DIR: keysDir });
+    const registry = createDeviceRegistryFromConfig(devicesConfig, db.pool);
+    const credentials = await mapLimited(ids, 10, async (id) => ({ id, token: (await registry.registerDevice({ id, model })).token }));
+
+    const ports: PlatformPorts = {
+      registry: await freePort(),
+      mqtt: await freePort(),
+      bridgeOps: await freePort(),
+      processorTelemetryOps: await freePort(),
+      processorStatusOps: await freePort(),
+      sinkOps: await freePort(),
+      rabbitOps: await freePort(),
+      alertsOps: await freePort(),
+      ota: await freePort(),
+    };
+    log(`starting registry, bridge, telemetry processor and sink (topic prefix ${topicPrefix}, database ${db.name}); logs in ${dir}/logs`);
+    platform = await startPlatform(
+      ports,
+      {
+        topicPrefix,
+        rabbitPrefix: `bench-${run}.`,
+        redisPrefix: `zenthos-bench:${run}:`,
+        registryTopic,
+        databaseUrl: db.url,
+        storageDir: join(dir, 'artifacts'),
+        keysDir,
+        logLevel: 'warn',
+        without: ['processor-status', 'rabbit', 'alerts', 'ota'],
+      },
+      { logDir: join(dir, 'logs'), env: process.env, progress: log },
+    );
+    const pids: Record<string, number> = { 'load-generator': process.pid };
+    for (const [name, p] of platform.services) pids[name] = p.pid;
+
+    const devices: LoadDevice[] = credentials.map((c) => ({ id: c.id, token: c.token, topic: `zenthos/${model}/${c.id}/telemetry` }));
+    // Warm-up, not measured: one message per device, so schema registration, consumer group
+    // joins and the first transactions are behind us; the measured run starts once they are rows.
+    const warmUp = await runLoad({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
+    await waitForRows(db, warmUp.acknowledged, 60_000, log);
+    const baseRows = await arrivalCount(db.pool);
+
+    log(
+      `end to end: ${options.devices} devices × ${options.messages} messages at QoS 1 (${total} messages), in flight ${options.inFlight} per device`,
+    );
+    const sampler = createResourceSampler(pids);
+    sampler.start();
+    const load = await runLoad({
+      url: `mqtt://127.0.0.1:${ports.mqtt}`,
+      model,
+      devices,
+      messagesPerDevice: options.messages,
+      inFlight: options.inFlight,
+      onProgress: (acked, errors) => log(`  acknowledged ${acked}/${total}${errors ? `, errors ${errors}` : ''}`),
+    });
+    // Rows still on their way: wait for all of them, or until the count stops moving.
+    await waitForRows(db, baseRows + load.acknowledged, options.drainTimeoutMs, log);
+    const services = sampler.stop();
+
+    const arrived = await arrivals(db.pool);
+    for (const id of warmUp.publishedAt.keys()) arrived.delete(id);
+    const all = await telemetryTotals(db.pool);
+    const totals = { rows: all.rows - warmUp.acknowledged, distinct: all.distinct - warmUp.acknowledged };
+    const latencies: number[] = [];
+    let lastArrival = 0;
+    for (const [id, t] of arrived) {
+      const sent = load.publishedAt.get(id);
+      if (sent !== undefined) latencies.push(t - sent);
+      if (t > lastArrival) lastArrival = t;
+    }
+    let lost = 0;
+    for (const id of load.publishedAt.keys()) if (!arrived.has(id)) lost++;
+    const latency = summarizeLatencies(latencies) ?? null;
+    const endToEnd = {
+      published: load.sent,
+      acknowledged: load.acknowledged,
+      publishErrors: load.errors,
+      bridgeAckPerSecond: ratePerSecond(load.acknowledged, load.firstPublishMs, load.lastAckMs),
+      messagesPerSecond: ratePerSecond(totals.distinct, load.firstPublishMs, lastArrival),
+      rows: totals.rows,
+      lost,
+      duplicated: totals.rows - totals.distinct,
+      latency,
+      arrivalTrigger: trigger,
+    };
+    log(
+      `  end to end ${endToEnd.messagesPerSecond} msg/s, p50 ${latency?.p50Ms ?? '-'} ms, p99 ${latency?.p99Ms ?? '-'} ms, lost ${lost}, duplicated ${endToEnd.duplicated}`,
+    );
+    // The services are stopped before the baselines so those get the machine to themselves.
+    await platform.stop();
+    platform = undefined;
+
+    let mosquitto: BaselineResult | null = null;
+    let kafkaProducer: BaselineResult | null = null;
+    let postgresCopy: BaselineResult | null = null;
+    if (options.baselines) {
+      log(`baseline: Mosquitto QoS 1 publish → subscribe at ${config.BENCH_MOSQUITTO_URL}`);
+      mosquitto = await mosquittoBaseline({
+        url: config.BENCH_MOSQUITTO_URL,
+        run,
+        model,
+        devices: options.devices,
+        messages: options.messages,
+        inFlight: options.inFlight,
+        timeoutMs: 60_000,
+      }).catch((err: unknown) => ({ error: (err as Error).message }));
+      log(`  ${JSON.stringify(mosquitto)}`);
+      log('baseline: kafka-producer-perf-test (ProducerPerformance), 200-byte records, acks=all');
+      kafkaProducer = await kafkaProducerBaseline({
+        brokers: config.KAFKA_BROKERS,
+        libsDir: resolve(config.BENCH_KAFKA_LIBS),
+        topic: `${topicPrefix}.producer-perf`,
+        records: total,
+        partitions: 6,
+        timeoutMs: 300_000,
+      }).catch((err: unknown) => ({ error: (err as Error).message }));
+      log(`  ${JSON.stringify(kafkaProducer)}`);
+      log('baseline: psql COPY into telemetry_raw');
+      postgresCopy = await copyBaseline({ databaseUrl: db.url, rows: total, timeoutMs: 300_000, psql: config.BENCH_PSQL }).catch(
+        (err: unknown) => ({ error: (err as Error).message }),
+      );
+      log(`  ${JSON.stringify(postgresCopy)}`);
+    }
+
+    const result: EndToEndResult = {
+      kind: 'end-to-end',
+      startedAt,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+      options,
+      method: METHOD,
+      endToEnd,
+      services,
+      baselines: { mosquitto, kafkaProducer, postgresCopy },
+      ratios: {
+        endToEndVsMosquitto: ratio(endToEnd.messagesPerSecond, mosquitto?.messagesPerSecond),
+        endToEndVsKafkaProducer: ratio(endToEnd.messagesPerSecond, kafkaProducer?.messagesPerSecond),
+        endToEndVsCopy: ratio(endToEnd.messagesPerSecond, postgresCopy?.messagesPerSecond),
+      },
+      goal: {
+        messagesPerSecond: 20_000,
+        p99Ms: 1_000,
+        met: endToEnd.messagesPerSecond >= 20_000 && (latency?.p99Ms ?? Infinity) < 1_000 && lost === 0 && endToEnd.duplicated === 0,
+      },
+    };
+    const outDir = resolve(config.BENCH_RESULTS_DIR);
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `e2e-${startedAt.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    return { result, file };
+  } finally {
+    await platform?.stop();
+    await deleteTopics(config.KAFKA_BROKERS, topicPrefix, [registryTopic]).catch((err: unknown) =>
+      log(`could not delete the benchmark topics: ${(err as Error).message}`),
+    );
+    await db?.drop().catch((err: unknown) => log(`could not drop the benchmark database: ${(err as Error).message}`));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Waits until `expected` rows were stamped, the count stops moving for 20 s, or `timeoutMs` passed. */
+async function waitForRows(db: TemporaryDatabase, expected: number, timeoutMs: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = -1;
+  let stillSince = Date.now();
+  for (;;) {
+    const n = await arrivalCount(db.pool);
+    if (n >= expected || Date.now() > deadline) return;
+    if (n !== seen) {
+      seen = n;
+      stillSince = Date.now();
+      log(`  rows ${n}/${expected}`);
+    } else if (Date.now() - stillSince > 20_000) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const listDir = (path: string): string[] => (existsSync(path) ? readdirSync(path) : []);
+
+/** How `zenthos bench <stage>` would run that stage, from what is on disk. */
+export function resolveStage(stage: StageName, root: string = projectRoot()): StagePlan {
+  const dir = join(root, stagePackages[stage].dir);
+  let benchScript: string | undefined;
+  try {
+    benchScript = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts?.bench;
+  } catch {
+    benchScript = undefined;
+  }
+  return planStage(stage, {
+    benchScript,
+    benchFiles: listDir(join(dir, 'bench')),
+    compiledBenchFiles: listDir(join(dir, 'dist', 'bench')),
+    exists: (p) => existsSync(join(dir, p)),
+  });
+}
+
+/** Runs a stage benchmark of another package with its output on this terminal; resolves with its exit code. */
+export async function runStageBench(stage: StageName, args: readonly string[], io: BenchIo): Promise<number> {
+  const root = projectRoot();
+  const plan = resolveStage(stage, root);
+  if (plan.kind === 'none') {
+    io.log(`zenthos bench ${stage}: ${plan.reason}`);
+    return 2;
+  }
+  const [command, commandArgs] =
+    plan.kind === 'npm-script'
+      ? ['npm', ['run', '--silent', 'bench', '-w', plan.workspace, ...(args.length > 0 ? ['--', ...args] : [])]]
+      : [process.execPath, [join(root, plan.file), ...args]];
+  io.log(
+    `zenthos bench ${stage}: ${command === 'npm' ? `npm run bench -w ${(plan as { workspace: string }).workspace}` : plan.kind === 'node' ? plan.file : ''}`,
+  );
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, commandArgs as string[], { cwd: root, stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => resolvePromise(code ?? 1));
+  });
+}
