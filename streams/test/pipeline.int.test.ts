@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { TelemetryEnriched } from '@zenthos/schemas';
 import { loadProcessorConfig } from '../src/config';
 import { listDeadLetters } from '../src/adapters/dead-letter-admin';
+import { consumerLag } from '../src/adapters/lag';
 import { dlqHeaders } from '../src/domain/dead-letter';
 import { startProcessor, type RunningProcessor } from '../src/main';
 import { streamMetricNames } from '../src/metrics';
@@ -60,6 +61,11 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
     expect(processor.metrics.value(streamMetricNames.recordsIn, { pipeline: 'telemetry' })).toBe(10_000);
     expect(processor.metrics.value(streamMetricNames.recordsOut, { pipeline: 'telemetry' })).toBe(9_400);
     expect(processor.metrics.value(streamMetricNames.recordsDropped, { pipeline: 'telemetry' })).toBe(500);
+
+    // Every source record is committed: the group has no lag left on any partition.
+    const lag = await consumerLag(t.admin, { group: `${t.prefix}.processor.telemetry` });
+    expect(lag.map((l) => [l.topic, l.lag])).toEqual([0, 1, 2, 3].map(() => [t.topic('telemetry.raw'), 0]));
+    expect(lag.reduce((sum, l) => sum + l.end, 0)).toBe(10_000);
 
     // Batched write-back of what the records said about their devices.
     await waitFor(

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
 import { commonEnv, loadConfig, sleep } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
-import { createKafkajs, createRdkafkaConsumer, createRdkafkaProducer, type IncomingRecord } from '@zenthos/kafka';
+import { createKafkajs, createRdkafkaConsumer, createRdkafkaProducer, ensureTopics, type IncomingRecord } from '@zenthos/kafka';
 import { contracts, createSerde, startRegistry, type RunningRegistry, type Serde, type TelemetryRaw } from '@zenthos/schemas';
 import { applyTopics } from '../src/adapters/topic-admin';
 import { fullTopic } from '../src/domain/topology';
@@ -34,25 +34,47 @@ export async function createStreamsTestEnv(deviceCount = 20): Promise<StreamsTes
   const prefix = `test-${randomBytes(5).toString('hex')}`;
   const kafka = createKafkajs({ brokers: env.KAFKA_BROKERS, clientId: 'streams-test' });
   const admin = kafka.admin();
-  await admin.connect();
-  await applyTopics(admin, zenthosTopology, prefix);
   const registryTopic = `_schemas-${prefix}`;
-  const registry = await startRegistry({
-    brokers: env.KAFKA_BROKERS,
-    port: 0,
-    host: '127.0.0.1',
-    topic: registryTopic,
-    logLevel: 'silent',
-  });
-  const serde = createSerde({ registryUrl: registry.url });
-  const db = await createTemporaryDatabase(env.DATABASE_URL);
+  const dropTopics = async (): Promise<void> => {
+    const topics = (await admin.listTopics()).filter((x) => x.startsWith(`${prefix}.`) || x === registryTopic);
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+  };
+  // Undo what was set up when a later step fails, so a failed set-up leaves nothing behind.
+  const undo: Array<() => Promise<unknown>> = [];
+  let registry: RunningRegistry;
+  let db: TemporaryDatabase;
   const devices = Array.from({ length: deviceCount }, (_, i) => `esp32-s3-${String(i).padStart(3, '0')}`);
-  await db.pool.query(
-    `INSERT INTO devices (id, model, owner, metadata)
-     SELECT id, 'esp32-s3', 'owner-' || id, jsonb_build_object('location', jsonb_build_object('latitude', 52.5, 'longitude', 13.4), 'room', id)
-     FROM unnest($1::text[]) AS id`,
-    [devices],
-  );
+  try {
+    await admin.connect();
+    undo.push(() => admin.disconnect(), dropTopics);
+    await applyTopics(admin, zenthosTopology, prefix);
+    // The registry keeps its schemas in a compacted topic; creating it here, with retries, spares
+    // the test the registry's own single attempt on a busy broker.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureTopics(admin, [{ topic: registryTopic, partitions: 1, config: { 'cleanup.policy': 'compact' } }]);
+        await admin.fetchTopicMetadata({ topics: [registryTopic] });
+        break;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await sleep(500 * attempt);
+      }
+    }
+    registry = await startRegistry({ brokers: env.KAFKA_BROKERS, port: 0, host: '127.0.0.1', topic: registryTopic, logLevel: 'silent' });
+    undo.push(() => registry.stop());
+    db = await createTemporaryDatabase(env.DATABASE_URL);
+    undo.push(() => db.drop());
+    await db.pool.query(
+      `INSERT INTO devices (id, model, owner, metadata)
+       SELECT id, 'esp32-s3', 'owner-' || id, jsonb_build_object('location', jsonb_build_object('latitude', 52.5, 'longitude', 13.4), 'room', id)
+       FROM unnest($1::text[]) AS id`,
+      [devices],
+    );
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw err;
+  }
+  const serde = createSerde({ registryUrl: registry.url });
   return {
     prefix,
     kafka,
@@ -74,10 +96,9 @@ export async function createStreamsTestEnv(deviceCount = 20): Promise<StreamsTes
     },
     topic: (relative) => fullTopic(prefix, relative),
     async close() {
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`) || t === registryTopic);
       const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${prefix}.`));
       await admin.deleteGroups(groups).catch(() => undefined);
-      await admin.deleteTopics({ topics }).catch(() => undefined);
+      await dropTopics();
       await admin.disconnect();
       await registry.stop();
       await db.drop();

@@ -1,4 +1,5 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { sleep } from '@zenthos/core';
 import { fullTopic, type TopicDecl, type Topology } from '../domain/topology';
 
 /** What `topology apply` did to one topic. */
@@ -14,6 +15,36 @@ const wantedConfig = (d: TopicDecl): Record<string, string> => ({
 });
 
 /**
+ * Creates topics and waits for their leaders. A busy broker sometimes answers the leader wait
+ * with a retriable metadata error although creation went through: look again and create only
+ * what is still missing.
+ */
+async function createMissing(admin: Admin, topics: ReadonlyArray<readonly [string, TopicDecl]>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const existing = new Set(await admin.listTopics());
+    const todo = topics.filter(([name]) => !existing.has(name));
+    try {
+      if (todo.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: todo.map(([name, d]) => ({
+            topic: name,
+            numPartitions: d.partitions,
+            replicationFactor: d.replicationFactor,
+            configEntries: Object.entries(wantedConfig(d)).map(([k, value]) => ({ name: k, value })),
+          })),
+        });
+      }
+      await admin.fetchTopicMetadata({ topics: topics.map(([name]) => name) });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || (err as { retriable?: boolean }).retriable === false) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
+/**
  * Makes the broker's topics match the topology, idempotently: creates missing topics, adds
  * partitions, and alters retention and cleanup policy where they differ. What Kafka cannot do
  * (fewer partitions, another replication factor on a live topic) is reported, never forced.
@@ -27,17 +58,11 @@ export async function applyTopics(
   const existing = new Set(await admin.listTopics());
   const changes: TopicChange[] = [];
   const missing = Object.entries(topology.topics).filter(([t]) => !existing.has(fullTopic(prefix, t)));
-  if (missing.length > 0 && !opts.dryRun) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map(([t, d]) => ({
-        topic: fullTopic(prefix, t),
-        numPartitions: d.partitions,
-        replicationFactor: d.replicationFactor,
-        configEntries: Object.entries(wantedConfig(d)).map(([name, value]) => ({ name, value })),
-      })),
-    });
-  }
+  if (missing.length > 0 && !opts.dryRun)
+    await createMissing(
+      admin,
+      missing.map(([t, d]) => [fullTopic(prefix, t), d] as const),
+    );
   for (const [t, d] of missing)
     changes.push({ topic: fullTopic(prefix, t), action: 'created', detail: `${d.partitions} partitions, rf ${d.replicationFactor}` });
 
