@@ -1,0 +1,399 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connect as netConnect, type Socket } from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import type { TelemetryRaw } from '@zenthos/schemas';
+import { prometheusNames } from '@zenthos/telemetry';
+import { startBridge, type Bridge } from '../src/main';
+import { headerNames } from '../src/domain/ingest';
+import { createHarness, eventually, silentLogger, sleep, telemetryOf, type Harness } from './harness';
+
+jest.setTimeout(60_000);
+
+const MODEL = 'esp32-s3';
+let h: Harness;
+let bridge: Bridge;
+let url: string;
+const clients: MqttClient[] = [];
+
+const register = async (suffix: string, model = MODEL): Promise<{ id: string; token: string; model: string }> => {
+  const id = `${h.prefix}-${suffix}`;
+  const { token } = await h.devices.registerDevice({ id, model });
+  return { id, token, model };
+};
+
+const connectDevice = async (device: { id: string; token: string }, options: mqtt.IClientOptions = {}): Promise<MqttClient> => {
+  const client = await mqtt.connectAsync(url, {
+    clientId: device.id,
+    username: device.id,
+    password: device.token,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    ...options,
+  });
+  clients.push(client);
+  return client;
+};
+
+/** The CONNACK error code mqtt.js reports, or 'connected'. */
+const connectOutcome = async (options: mqtt.IClientOptions): Promise<number | string> => {
+  try {
+    const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+    await client.endAsync();
+    return 'connected';
+  } catch (err) {
+    return (err as { code?: number }).code ?? String(err);
+  }
+};
+
+const closed = (client: MqttClient): Promise<void> =>
+  new Promise((resolve) => {
+    if (!client.connected) resolve();
+    client.once('close', () => resolve());
+  });
+
+const rawSocket = (): Promise<Socket> =>
+  new Promise((resolve, reject) => {
+    const s = netConnect(bridge.broker?.port as number, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+    // Flowing, so the broker's answers are consumed and 'close' can fire when it hangs up.
+    s.resume();
+  });
+
+const socketClosed = (s: Socket, timeoutMs = 10_000): Promise<boolean> =>
+  new Promise((resolve) => {
+    if (s.destroyed) return resolve(true);
+    const t = setTimeout(() => resolve(false), timeoutMs);
+    s.once('close', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+
+beforeAll(async () => {
+  h = await createHarness();
+  bridge = await startBridge(h.config(), { logger: silentLogger });
+  url = `mqtt://127.0.0.1:${bridge.broker?.port}`;
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+});
+
+afterAll(async () => {
+  await bridge?.close();
+  await h?.close();
+});
+
+describe('publishing telemetry', () => {
+  it.each([4, 5] as const)('MQTT version %i: lands in <prefix>.telemetry.raw and decodes to the same values', async (protocolVersion) => {
+    const device = await register(`v${protocolVersion}`);
+    const client = await connectDevice(device, { protocolVersion });
+    const payload = telemetryOf(device.id, MODEL);
+    const before = Date.now();
+    await client.publishAsync(`zenthos/${MODEL}/${device.id}/telemetry`, JSON.stringify(payload), { qos: 1 });
+    const record = await eventually(
+      () => h.records('telemetry.raw').find((r) => r.key?.toString() === device.id),
+      20_000,
+      'telemetry record',
+    );
+    // The PUBACK came after Kafka acknowledged: the record exists by the time publishAsync resolved.
+    expect(record.headers[headerNames.messageId]?.toString()).toBe(payload.message_id);
+    const { value } = await h.serde.decode<TelemetryRaw>(record.value as Buffer);
+    expect(value).toEqual({ ...payload, ingest_ts: expect.any(Number) });
+    expect(value.ingest_ts).toBeGreaterThanOrEqual(before);
+  });
+
+  it('mosquitto_pub (MQTT 3.1.1 and 5) reaches Kafka the same way', async () => {
+    const device = await register('cli');
+    for (const version of ['mqttv311', 'mqttv5']) {
+      const payload = telemetryOf(device.id, MODEL, { temperature: version === 'mqttv5' ? 5 : 3.11 });
+      // Asynchronously: the bridge runs in this process and must keep answering.
+      await promisify(execFile)(
+        'mosquitto_pub',
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(bridge.broker?.port),
+          '-V',
+          version,
+          '-i',
+          device.id,
+          '-u',
+          device.id,
+          '-P',
+          device.token,
+          '-q',
+          '1',
+          '-t',
+          `zenthos/${MODEL}/${device.id}/telemetry`,
+          '-m',
+          JSON.stringify(payload),
+        ],
+        { timeout: 20_000 },
+      );
+      const record = await eventually(
+        () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
+        20_000,
+        'cli record',
+      );
+      expect((await h.serde.decode<TelemetryRaw>(record.value as Buffer)).value).toMatchObject(payload);
+    }
+  });
+
+  it('produces status, inference and logs to their own topics', async () => {
+    const device = await register('kinds');
+    const client = await connectDevice(device);
+    const base = { device_id: device.id, device_model: MODEL, timestamp: Math.floor(Date.now() / 1000) };
+    const ids = { status: crypto.randomUUID(), inference: crypto.randomUUID(), logs: crypto.randomUUID() };
+    await client.publishAsync(
+      `zenthos/${MODEL}/${device.id}/status`,
+      JSON.stringify({ ...base, message_id: ids.status, state: 'online' }),
+      { qos: 1 },
+    );
+    await client.publishAsync(
+      `zenthos/${MODEL}/${device.id}/inference`,
+      JSON.stringify({ ...base, message_id: ids.inference, model_version: 'm-1', scores: { a: 1 } }),
+      { qos: 1 },
+    );
+    await client.publishAsync(
+      `zenthos/${MODEL}/${device.id}/logs`,
+      JSON.stringify({ ...base, message_id: ids.logs, level: 'info', message: 'boot' }),
+      { qos: 1 },
+    );
+    for (const [kind, id] of Object.entries(ids)) {
+      await eventually(() => h.records(`${kind}.raw`).find((r) => r.headers[headerNames.messageId]?.toString() === id), 20_000, kind);
+    }
+  });
+});
+
+describe('operations', () => {
+  it('serves /health, /ready and the shared metrics on /metrics', async () => {
+    const base = `http://127.0.0.1:${bridge.ops.port}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(new RegExp(`${prometheusNames.messagesIngested}\\{[^}]*kind="telemetry"`));
+    expect(text).toContain(`${prometheusNames.ingestLatencyMs}_bucket`);
+    expect(text).toContain(prometheusNames.connectedDevices);
+  });
+});
+
+describe('ACL', () => {
+  it.each([
+    ['another device topic', (id: string) => `zenthos/${MODEL}/someone-else/telemetry`.replace('someone-else', `${id}-other`)],
+    ['another model', (id: string) => `zenthos/esp32-cam/${id}/telemetry`],
+    ['a wildcard publish', (id: string) => `zenthos/${MODEL}/${id}/+`],
+    ['$SYS', () => '$SYS/broker/uptime'],
+    ['the OTA topic', (id: string) => `zenthos/${MODEL}/${id}/ota`],
+  ])('refuses publishing to %s: the connection closes and nothing reaches Kafka', async (_name, topicOf) => {
+    const device = await register(`acl-${Math.random().toString(36).slice(2, 8)}`);
+    const client = await connectDevice(device);
+    const payload = telemetryOf(device.id, MODEL);
+    const gone = closed(client);
+    client.publish(topicOf(device.id), JSON.stringify(payload), { qos: 1 });
+    await gone;
+    await sleep(500);
+    const everywhere = ['telemetry.raw', 'dlq'].flatMap((t) => h.records(t));
+    expect(everywhere.find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id)).toBeUndefined();
+  });
+
+  it('grants only the own OTA topic to subscribe', async () => {
+    const device = await register('sub');
+    const client = await connectDevice(device);
+    const own = `zenthos/${MODEL}/${device.id}/ota`;
+    expect((await client.subscribeAsync(own, { qos: 1 })).map((g) => g.qos)).toEqual([1]);
+    for (const filter of ['zenthos/#', '$SYS/#', `zenthos/${MODEL}/other/ota`, `zenthos/${MODEL}/${device.id}/+`]) {
+      // SUBACK 0x80 (MQTT 3.1.1 §3.9.3: failure), which mqtt.js reports as an error.
+      await expect(client.subscribeAsync(filter, { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
+    }
+    // The platform's OTA notification reaches the device.
+    const got = new Promise<string>((resolve) => client.on('message', (_t, p) => resolve(p.toString())));
+    bridge.broker?.aedes.publish(
+      { cmd: 'publish', topic: own, payload: Buffer.from('release v2'), qos: 1, retain: false, dup: false },
+      () => undefined,
+    );
+    expect(await got).toBe('release v2');
+  });
+
+  it('refuses a Will outside the device space at CONNECT', async () => {
+    const device = await register('will');
+    const outcome = await connectOutcome({
+      clientId: device.id,
+      username: device.id,
+      password: device.token,
+      will: { topic: `zenthos/${MODEL}/victim/status`, payload: Buffer.from('{}'), qos: 1, retain: false },
+    });
+    expect(outcome).toBe(5);
+    const ok = await connectOutcome({
+      clientId: device.id,
+      username: device.id,
+      password: device.token,
+      will: { topic: `zenthos/${MODEL}/${device.id}/status`, payload: Buffer.from('{}'), qos: 1, retain: false },
+    });
+    expect(ok).toBe('connected');
+  });
+});
+
+describe('credentials', () => {
+  it('refuses a wrong token, a client-id takeover, a username mismatch and no password', async () => {
+    const a = await register('cred-a');
+    const b = await register('cred-b');
+    const tampered = `${a.token.slice(0, -4)}AAAA`;
+    expect(await connectOutcome({ clientId: a.id, username: a.id, password: tampered })).toBe(4);
+    expect(await connectOutcome({ clientId: b.id, username: a.id, password: a.token })).toBe(5);
+    expect(await connectOutcome({ clientId: a.id, username: b.id, password: a.token })).toBe(4);
+    expect(await connectOutcome({ clientId: a.id, username: a.id })).toBe(4);
+    expect(await connectOutcome({ clientId: a.id, username: a.id, password: a.token })).toBe('connected');
+    expect(bridge.metrics.count('messagesRefused', { reason: 'client_id_mismatch' })).toBeGreaterThan(0);
+  });
+
+  it('refuses an expired token', async () => {
+    const device = await register('expired');
+    const { createDeviceRegistryFromConfig, loadDevicesConfig } = await import('@zenthos/devices');
+    const config = loadDevicesConfig({
+      DATABASE_URL: h.db.url,
+      DEVICE_TOKEN_PRIVATE_KEY: h.config().DEVICE_TOKEN_PRIVATE_KEY,
+      DEVICE_TOKEN_TTL_S: '60',
+    });
+    // Issued two minutes ago with a one-minute lifetime.
+    const past = createDeviceRegistryFromConfig(config, h.db.pool, () => Date.now() - 120_000);
+    const { token } = await past.issueDeviceToken(device.id);
+    expect(await connectOutcome({ clientId: device.id, username: device.id, password: token })).toBe(4);
+  });
+
+  it('refuses a revoked device, and disconnects it when revoked while connected', async () => {
+    const device = await register('revoked');
+    const client = await connectDevice(device);
+    const gone = closed(client);
+    await h.devices.revokeDevice(device.id);
+    await gone;
+    expect(await connectOutcome({ clientId: device.id, username: device.id, password: device.token })).toBe(5);
+  });
+});
+
+describe('live sessions', () => {
+  it('closes a session when its token expires', async () => {
+    let aheadMs = 0;
+    const clocked = await startBridge(h.config(), { logger: silentLogger, now: () => Date.now() + aheadMs });
+    try {
+      const device = await register('expiring');
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${clocked.broker?.port}`, {
+        clientId: device.id,
+        username: device.id,
+        password: device.token,
+        reconnectPeriod: 0,
+      });
+      const gone = closed(client);
+      // The bridge's clock moves past the token's 90-day lifetime.
+      aheadMs = 91 * 24 * 3600 * 1000;
+      await gone;
+      expect(clocked.metrics.count('messagesRefused', { reason: 'token_expired' })).toBe(1);
+      await client.endAsync(true);
+    } finally {
+      await clocked.close();
+    }
+  });
+});
+
+describe('bad payloads', () => {
+  it.each<[string, (id: string) => Buffer, string]>([
+    ['malformed JSON', () => Buffer.from('{"message_id":'), 'not_json'],
+    [
+      'missing fields',
+      (id) => Buffer.from(JSON.stringify({ message_id: crypto.randomUUID(), device_id: id, device_model: MODEL })),
+      'bad_timestamp',
+    ],
+    [
+      'a sensor of the wrong type',
+      (id) => Buffer.from(JSON.stringify({ ...telemetryOf(id, MODEL), sensors: { t: 'hot' } })),
+      'bad_sensors',
+    ],
+    ['non-UTF-8 bytes', () => Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), 'not_utf8'],
+    ['another device id in the payload', (id) => Buffer.from(JSON.stringify(telemetryOf(`${id}-x`, MODEL))), 'identity_mismatch'],
+  ])('%s goes to the DLQ with its reason; the connection stays up', async (_name, payloadOf, reason) => {
+    const device = await register(`bad-${reason}-${Math.random().toString(36).slice(2, 6)}`);
+    const client = await connectDevice(device);
+    const topic = `zenthos/${MODEL}/${device.id}/telemetry`;
+    const payload = payloadOf(device.id);
+    await client.publishAsync(topic, payload, { qos: 1 });
+    const record = await eventually(() => h.records('dlq').find((r) => r.key?.toString() === device.id), 20_000, 'dlq record');
+    expect(record.value).toEqual(payload);
+    expect(record.headers[headerNames.reason]?.toString()).toBe(reason);
+    expect(record.headers[headerNames.sourceTopic]?.toString()).toBe(topic);
+    expect(record.headers[headerNames.errorCode]?.toString()).toBe('ZEN_PAYLOAD_INVALID');
+    expect(client.connected).toBe(true);
+    await client.publishAsync(topic, JSON.stringify(telemetryOf(device.id, MODEL)), { qos: 1 });
+    expect(bridge.metrics.count('messagesInvalid', { reason })).toBeGreaterThan(0);
+  });
+
+  it('closes only the socket that sends a packet over the size limit', async () => {
+    const device = await register('big');
+    const bystanderDevice = await register('bystander');
+    const bystander = await connectDevice(bystanderDevice);
+    const client = await connectDevice(device);
+    const gone = closed(client);
+    client.publish(`zenthos/${MODEL}/${device.id}/telemetry`, Buffer.alloc(300 * 1024, 0x20), { qos: 1 });
+    await gone;
+    await bystander.publishAsync(
+      `zenthos/${MODEL}/${bystanderDevice.id}/telemetry`,
+      JSON.stringify(telemetryOf(bystanderDevice.id, MODEL)),
+      { qos: 1 },
+    );
+    expect(bridge.metrics.count('messagesRefused', { reason: 'packet_too_large' })).toBeGreaterThan(0);
+  });
+});
+
+describe('malformed MQTT packets close only that socket', () => {
+  let bystander: MqttClient;
+  let bystanderId: string;
+
+  beforeEach(async () => {
+    const device = await register(`mal-${Math.random().toString(36).slice(2, 8)}`);
+    bystanderId = device.id;
+    bystander = await connectDevice(device);
+  });
+
+  afterEach(async () => {
+    // The broker still serves the other connection.
+    await bystander.publishAsync(`zenthos/${MODEL}/${bystanderId}/telemetry`, JSON.stringify(telemetryOf(bystanderId, MODEL)), { qos: 1 });
+    expect(bystander.connected).toBe(true);
+  });
+
+  it('a truncated CONNECT', async () => {
+    const s = await rawSocket();
+    // Remaining length 6 holds only part of the protocol name and no level, flags or keep-alive.
+    s.write(Buffer.from([0x10, 0x06, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]));
+    expect(await socketClosed(s)).toBe(true);
+  });
+
+  it('a zero-length topic', async () => {
+    const device = await register(`zero-${Math.random().toString(36).slice(2, 8)}`);
+    const s = await rawSocket();
+    s.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: device.id,
+        keepalive: 30,
+        username: device.id,
+        password: Buffer.from(device.token),
+      }),
+    );
+    await sleep(300);
+    // PUBLISH QoS 0 with topic length 0 and a payload.
+    s.write(Buffer.from([0x30, 0x04, 0x00, 0x00, 0x7b, 0x7d]));
+    expect(await socketClosed(s)).toBe(true);
+  });
+
+  it('a remaining length beyond the limit, before the body is sent', async () => {
+    const s = await rawSocket();
+    // Remaining length 268435455 (the MQTT maximum); only the fixed header is sent.
+    s.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]));
+    expect(await socketClosed(s)).toBe(true);
+  });
+});
