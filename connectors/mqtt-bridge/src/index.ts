@@ -43,7 +43,8 @@ export {
   type TlsSettings,
 } from './adapters/aedes-broker';
 export { createExternalBrokerBridge, type ExternalBrokerBridge, type ExternalBrokerSettings } from './adapters/external-broker';
-export { createRegistryAuthenticator, type DeviceAuthenticator } from './adapters/device-auth';
+export { createRegistryAuthenticator, type DeviceAuthenticator, type AuthenticatedDevice } from './adapters/device-auth';
+export { tokenExpiresAtMs } from './domain/token-expiry';
 export { createGuardedMqttStream, type GuardedMqttStream, type GuardedStreamOptions } from './adapters/mqtt-stream';
 export { createBridgeMetrics, bridgeMetricNames, type BridgeMetrics } from './adapters/metrics';
 export { createRedisScaleOut, type RedisScaleOut } from './adapters/redis-scale-out';

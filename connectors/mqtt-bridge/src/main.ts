@@ -128,7 +128,7 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
       if (!auth) {
         const pool = createPool(config.DATABASE_URL, { applicationName: 'zenthos-bridge' });
         closers.push(() => pool.end());
-        auth = createRegistryAuthenticator(createDeviceRegistryFromConfig(config, pool));
+        auth = createRegistryAuthenticator(createDeviceRegistryFromConfig(config, pool), pool);
         checks['database'] = () => pingDatabase(pool);
       }
       const scaleOut = config.BRIDGE_REDIS_URL ? await createRedisScaleOut(config.BRIDGE_REDIS_URL) : undefined;

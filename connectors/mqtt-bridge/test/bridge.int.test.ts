@@ -274,6 +274,30 @@ describe('credentials', () => {
   });
 });
 
+describe('live sessions', () => {
+  it('closes a session when its token expires', async () => {
+    let aheadMs = 0;
+    const clocked = await startBridge(h.config(), { logger: silentLogger, now: () => Date.now() + aheadMs });
+    try {
+      const device = await register('expiring');
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${clocked.broker?.port}`, {
+        clientId: device.id,
+        username: device.id,
+        password: device.token,
+        reconnectPeriod: 0,
+      });
+      const gone = closed(client);
+      // The bridge's clock moves past the token's 90-day lifetime.
+      aheadMs = 91 * 24 * 3600 * 1000;
+      await gone;
+      expect(clocked.metrics.count('messagesRefused', { reason: 'token_expired' })).toBe(1);
+      await client.endAsync(true);
+    } finally {
+      await clocked.close();
+    }
+  });
+});
+
 describe('bad payloads', () => {
   it.each<[string, (id: string) => Buffer, string]>([
     ['malformed JSON', () => Buffer.from('{"message_id":'), 'not_json'],

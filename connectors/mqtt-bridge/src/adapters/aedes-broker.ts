@@ -55,8 +55,10 @@ export interface AedesBroker {
 
 interface Session {
   readonly identity: DeviceIdentity;
-  /** The token to check again for revocation; undefined for certificate logins. */
-  readonly token: string | undefined;
+  /** The credential to check again for revocation; undefined for certificate logins. */
+  readonly credentialId: string | undefined;
+  /** When the token expires (epoch ms); a live session is closed then. */
+  readonly expiresAtMs: number | undefined;
 }
 
 // CONNACK return codes (MQTT 3.1.1 §3.2.2.3).
@@ -129,12 +131,12 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       void (async (): Promise<Session> => {
         let session: Session;
         if (password !== undefined && password.length > 0) {
-          const token = password.toString('utf8');
-          session = { identity: await auth.verifyToken(token), token };
+          const device = await auth.verifyToken(password.toString('utf8'));
+          session = { identity: device.identity, credentialId: device.credentialId, expiresAtMs: device.expiresAtMs };
           if (cn !== undefined && cn !== session.identity.deviceId) throw new ConnectRefused('certificate_mismatch', NOT_AUTHORIZED);
           if (username !== session.identity.deviceId) throw new ConnectRefused('username_mismatch', BAD_USERNAME_OR_PASSWORD);
         } else if (cn !== undefined) {
-          session = { identity: await auth.deviceById(cn), token: undefined };
+          session = { identity: await auth.deviceById(cn), credentialId: undefined, expiresAtMs: undefined };
           if (username !== undefined && username !== cn) throw new ConnectRefused('username_mismatch', BAD_USERNAME_OR_PASSWORD);
         } else {
           throw new ConnectRefused('bad_credentials', BAD_USERNAME_OR_PASSWORD);
@@ -248,29 +250,36 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
     tlsPort = await listen(tls, settings.tls.port, settings.host);
   }
 
-  // Revocation reaches live connections: every device is checked again on a timer (the
-  // registry caches revocation lookups, so this costs one query per credential per cache period).
+  // Revocation and expiry reach live connections: on a timer, expired tokens are closed by the
+  // clock and every live session's device and credential are checked in one batched query.
   let checking = false;
-  const recheck = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    void Promise.all(
-      [...live].map(async (client) => {
-        const session = sessions.get(client);
-        if (!session) return;
-        try {
-          if (session.token !== undefined) await auth.verifyToken(session.token);
-          else await auth.deviceById(session.identity.deviceId);
-        } catch (err) {
-          const refused = credentialReason(err);
-          if (!refused) return; // registry unreachable: keep the session, check again later
-          refuse(refused.reason, client, 'live session');
-          client.close();
-        }
-      }),
-    ).finally(() => {
-      checking = false;
+  const recheckSessions = async (): Promise<void> => {
+    const current = [...live].flatMap((client) => {
+      const session = sessions.get(client);
+      return session ? [{ client, session }] : [];
     });
+    const close = (client: Client, reason: RefusalReason): void => {
+      refuse(reason, client, 'live session');
+      if (live.delete(client)) metrics.connected(-1);
+      client.close();
+    };
+    const t = now();
+    for (const { client, session } of current)
+      if (session.expiresAtMs !== undefined && session.expiresAtMs <= t) close(client, 'token_expired');
+    const revoked = await auth.revokedAmong(
+      current.map(({ session }) => ({ deviceId: session.identity.deviceId, credentialId: session.credentialId })),
+    );
+    for (const { client, session } of current)
+      if (revoked.has(session.identity.deviceId) && !client.closed) close(client, 'device_revoked');
+  };
+  const recheck = setInterval(() => {
+    if (checking || live.size === 0) return;
+    checking = true;
+    recheckSessions()
+      .catch((err: unknown) => logger.warn({ err }, 'device registry unavailable; live sessions are checked again later'))
+      .finally(() => {
+        checking = false;
+      });
   }, settings.revocationCheckMs);
   recheck.unref();
 
