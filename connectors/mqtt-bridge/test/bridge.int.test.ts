@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { connect as netConnect, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -103,6 +104,23 @@ describe('publishing telemetry', () => {
     const { value } = await h.serde.decode<TelemetryRaw>(record.value as Buffer);
     expect(value).toEqual({ ...payload, ingest_ts: expect.any(Number) });
     expect(value.ingest_ts).toBeGreaterThanOrEqual(before);
+  });
+
+  it("continues an MQTT 5 device's trace: its traceparent user property leads to the Kafka record's", async () => {
+    const device = await register('traced');
+    const client = await connectDevice(device, { protocolVersion: 5 });
+    const traceId = randomBytes(16).toString('hex');
+    const payload = telemetryOf(device.id, MODEL);
+    await client.publishAsync(`zenthos/${MODEL}/${device.id}/telemetry`, JSON.stringify(payload), {
+      qos: 1,
+      properties: { userProperties: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+    });
+    const record = await eventually(
+      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
+      20_000,
+      'record',
+    );
+    expect(record.headers['traceparent']?.toString()).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
   it('mosquitto_pub (MQTT 3.1.1 and 5) reaches Kafka the same way', async () => {

@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { isZenthosError, ZenthosError, type Logger } from '@zenthos/core';
-import { spanNames } from '@zenthos/telemetry';
+import { extractTraceContext, spanNames } from '@zenthos/telemetry';
 import type { RefusalReason } from '../errors';
 import { authorizePublishTopic, authorizeSubscribeFilter, authorizeWillTopic, type DeviceIdentity } from '../domain/topics';
 import type { DeviceAuthenticator } from './device-auth';
@@ -180,24 +180,28 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       // Device messages are for the platform, not for other MQTT subscribers: never retained.
       packet.retain = false;
       const receivedAtMs = now();
-      const span = tracer.startSpan(spanNames.mqttReceive, {
-        kind: SpanKind.CONSUMER,
-        attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': packet.topic, 'zenthos.mqtt.qos': packet.qos },
-      });
+      // Continues the device's trace when it sent a `traceparent` MQTT 5 user property.
+      const parent = extractTraceContext((client.conn as GuardedMqttStream).takeUserProperties?.(packet.messageId), context.active());
+      const span = tracer.startSpan(
+        spanNames.mqttReceive,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': packet.topic, 'zenthos.mqtt.qos': packet.qos },
+        },
+        parent,
+      );
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      pipeline
-        .handle({ topic: packet.topic, payload, identity: session.identity, receivedAtMs }, trace.setSpan(context.active(), span))
-        .then(
-          () => {
-            span.end();
-            callback(null);
-          },
-          (err: unknown) => {
-            span.end();
-            logger.warn({ err, client_id: client.id, topic: packet.topic }, 'kafka did not take the message; no PUBACK');
-            callback(err as Error);
-          },
-        );
+      pipeline.handle({ topic: packet.topic, payload, identity: session.identity, receivedAtMs }, trace.setSpan(parent, span)).then(
+        () => {
+          span.end();
+          callback(null);
+        },
+        (err: unknown) => {
+          span.end();
+          logger.warn({ err, client_id: client.id, topic: packet.topic }, 'kafka did not take the message; no PUBACK');
+          callback(err as Error);
+        },
+      );
     },
 
     authorizeSubscribe(client, sub, callback) {

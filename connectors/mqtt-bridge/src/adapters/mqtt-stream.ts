@@ -17,6 +17,11 @@ export interface GuardedMqttStream extends Duplex {
   readonly protocolVersion: number | undefined;
   /** The TLS peer certificate's subject CN, when the client presented one. */
   peerCommonName: string | undefined;
+  /**
+   * The MQTT 5 user properties of the QoS 1/2 PUBLISH with this packet id, once (aedes sees
+   * MQTT 3.1.1 packets, which have none): how a device's `traceparent` reaches the bridge.
+   */
+  takeUserProperties(messageId: number | undefined): Record<string, string | string[]> | undefined;
 }
 
 // MQTT 3.1.1 CONNACK return codes → MQTT 5 reason codes (MQTT 5 §3.2.2.2).
@@ -47,6 +52,8 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   let v5In: ReturnType<typeof mqttPacket.parser> | undefined;
   let v4Out: ReturnType<typeof mqttPacket.parser> | undefined;
   const topicAliases = new Map<number, string>();
+  // Bounded by the 16-bit packet id space; an entry is taken when aedes handles the packet.
+  const userProperties = new Map<number, Record<string, string | string[]>>();
   let violated = false;
 
   const stream = new Duplex({
@@ -72,6 +79,12 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   }) as GuardedMqttStream;
   Object.defineProperty(stream, 'protocolVersion', { get: () => version });
   stream.peerCommonName = undefined;
+  stream.takeUserProperties = (messageId) => {
+    if (messageId === undefined) return undefined;
+    const found = userProperties.get(messageId);
+    userProperties.delete(messageId);
+    return found;
+  };
 
   const violation = (reason: RefusalReason, message: string): void => {
     if (violated) return;
@@ -109,7 +122,9 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
         if (p.will) p.will = { ...p.will, properties: undefined } as typeof p.will;
         return p;
       case 'publish': {
-        const alias = (packet as { properties?: { topicAlias?: number } }).properties?.topicAlias;
+        const props = (packet as { properties?: { topicAlias?: number; userProperties?: Record<string, string | string[]> } }).properties;
+        if (props?.userProperties && p.messageId !== undefined) userProperties.set(p.messageId, props.userProperties);
+        const alias = props?.topicAlias;
         if (alias !== undefined) {
           // MQTT 5 §3.3.2.3.4: a topic alias is set by a PUBLISH with a topic and reused by
           // later PUBLISHes with an empty topic.
