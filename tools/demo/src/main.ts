@@ -188,6 +188,9 @@ export async function runDemo(config: DemoConfig, options: DemoOptions, io: Demo
     simSummary = await sim.done;
     // Give the pipeline a moment to write what the bridge acknowledged last.
     await waitForRows(pool, 'demo-', startedAt, simSummary.acknowledged, 15_000, signal);
+    // …and the RabbitMQ bridge a moment to republish them.
+    const rows = await telemetryCount(pool, 'demo-', startedAt);
+    for (let i = 0; i < 20 && !signal?.aborted && (await tap.count()) < rows; i++) await sleepUnless(500, signal);
   } catch (err) {
     failure = err;
   }
