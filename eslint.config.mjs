@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.zenthos/**', '**/generated/**', 'coverage/**', 'bench-results/**', 'firmware/moddable/native/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.zenthos/**',
+      '**/generated/**',
+      'coverage/**',
+      'bench-results/**',
+      'firmware/moddable/native/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
