@@ -7,6 +7,8 @@ import { declareTopology, deleteTopology } from '../src/adapters/amqp';
 import { createAlertsStore, type AlertsStore } from '../src/adapters/alerts-store';
 import { startAlertsWorker } from '../src/adapters/alerts-worker';
 import { startAlerts } from '../src/main';
+import { registerRabbitCommands } from '../src/cli';
+import { Command } from 'commander';
 import { drain, openReader, rabbitEnv, randomPrefix, stack } from './support';
 
 const reading = (value: number, timestamp: number, id = randomUUID()): Envelope => ({
@@ -159,4 +161,48 @@ describe('alerts worker against RabbitMQ and Postgres', () => {
       await reader.connection.close();
     }
   }, 60_000);
+
+  it('manages rules with zenthos alerts rules add, list and remove', async () => {
+    const run = async (args: string[]): Promise<string> => {
+      const program = new Command('zenthos').exitOverride();
+      registerRabbitCommands(program);
+      const saved = process.env.DATABASE_URL;
+      const write = process.stdout.write.bind(process.stdout);
+      let out = '';
+      process.env.DATABASE_URL = db.url;
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        out += chunk.toString();
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        await program.parseAsync(['node', 'zenthos', 'alerts', 'rules', ...args]);
+      } finally {
+        process.stdout.write = write;
+        process.env.DATABASE_URL = saved;
+      }
+      return out;
+    };
+    const added = JSON.parse(
+      await run(['add', '--model', 'esp32-cam', '--sensor', 'humidity', '--op', '<', '--threshold', '10', '--window', '1h']),
+    ) as {
+      id: number;
+    };
+    expect(added).toMatchObject({
+      deviceModel: 'esp32-cam',
+      sensor: 'humidity',
+      op: '<',
+      threshold: 10,
+      windowS: 3600,
+      severity: 'warning',
+    });
+    expect(await run(['list'])).toContain(`${added.id}\tesp32-cam\thumidity\t<\t10\t3600\twarning`);
+    await expect(run(['add', '--model', 'esp32-cam', '--sensor', 'humidity', '--op', '<', '--threshold', '10'])).rejects.toMatchObject({
+      code: 'ZEN_CONFLICT',
+    });
+    await expect(run(['add', '--model', 'esp32-cam', '--sensor', 'humidity', '--op', '=', '--threshold', '10'])).rejects.toMatchObject({
+      code: 'ZEN_ALERT_RULE_INVALID',
+    });
+    expect(await run(['remove', String(added.id)])).toBe(`removed rule ${added.id}\n`);
+    expect(await run(['list'])).not.toContain('esp32-cam\thumidity');
+  });
 });

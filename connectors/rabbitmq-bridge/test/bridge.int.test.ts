@@ -1,4 +1,4 @@
-import { ensureSchemaRegistry, createTcpProxy, type RegistryStub } from '@zenthos/testing';
+import { startRegistryStub, createTcpProxy, type RegistryStub } from '@zenthos/testing';
 import { rabbitTopology } from '../src/domain/topology';
 import { deleteTopology } from '../src/adapters/amqp';
 import { startBridge } from '../src/main';
@@ -7,7 +7,7 @@ import { createTopics, drain, openReader, produceTelemetry, rabbitEnv, randomPre
 describe('rabbitmq bridge against Kafka and RabbitMQ', () => {
   let registry: RegistryStub;
   beforeAll(async () => {
-    registry = await ensureSchemaRegistry(stack.SCHEMA_REGISTRY_URL);
+    registry = await startRegistryStub();
   });
   afterAll(async () => {
     await registry?.close();

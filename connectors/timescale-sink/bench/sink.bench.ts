@@ -16,7 +16,7 @@ import { connect } from 'amqplib';
 import { commonEnv, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { deleteTopology, rabbitTopology, startBridge } from '@zenthos/rabbitmq-bridge';
-import { ensureSchemaRegistry } from '@zenthos/testing';
+import { startRegistryStub } from '@zenthos/testing';
 import { buildTableBatches, columnArrays, tableSpecs } from '../src/domain/rows';
 import { createPostgresWriter } from '../src/adapters/postgres-writer';
 import { startSink } from '../src/main';
@@ -154,7 +154,7 @@ async function kafkaToRabbit(registryUrl: string, n: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const registry = await ensureSchemaRegistry(stack.SCHEMA_REGISTRY_URL);
+  const registry = await startRegistryStub();
   try {
     out(`sink benchmark: ${rows.toLocaleString('en-US')} telemetry rows, batches of ${batchSize}`);
     const { sink, copy } = await writerVersusCopy();

@@ -1,7 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
-import { createTcpProxy, ensureSchemaRegistry, type RegistryStub, type TcpProxy } from '@zenthos/testing';
+import { createTcpProxy, startRegistryStub, type RegistryStub, type TcpProxy } from '@zenthos/testing';
 import { startSink, type RunningSink } from '../src/main';
 import {
   createTelemetryProducer,
@@ -29,7 +29,7 @@ describe('timescale sink under faults', () => {
   let producer: TelemetryProducer;
 
   beforeAll(async () => {
-    registry = await ensureSchemaRegistry(stack.SCHEMA_REGISTRY_URL);
+    registry = await startRegistryStub();
     producer = await createTelemetryProducer(registry.url);
     // The child process runs the built sink; `tsc -b` is incremental (a no-op after `npm run build`).
     execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', packageDir], { stdio: 'inherit' });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
 import { createRdkafkaConsumer } from '@zenthos/kafka';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { prometheusNames } from '@zenthos/telemetry';
-import { ensureSchemaRegistry, type RegistryStub } from '@zenthos/testing';
+import { startRegistryStub, type RegistryStub } from '@zenthos/testing';
 import { startSink, type RunningSink } from '../src/main';
 import { queryTelemetry } from '../src/adapters/telemetry-reader';
+import { registerSinkCommands } from '../src/cli';
 import {
   createTelemetryProducer,
   createTopics,
@@ -15,6 +17,27 @@ import {
   waitFor,
   type TelemetryProducer,
 } from './support';
+
+/** Runs a `zenthos` sub-command of this package against `databaseUrl` and returns what it printed. */
+async function runCli(databaseUrl: string, args: string[]): Promise<string> {
+  const program = new Command('zenthos').exitOverride();
+  registerSinkCommands(program);
+  const saved = process.env.DATABASE_URL;
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.env.DATABASE_URL = databaseUrl;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'zenthos', ...args]);
+  } finally {
+    process.stdout.write = write;
+    process.env.DATABASE_URL = saved;
+  }
+  return out;
+}
 
 // The issue's volume: 100,000 enriched records, 10% of them repeats.
 const TOTAL = 100_000;
@@ -29,7 +52,7 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
   const prefix = randomPrefix();
 
   beforeAll(async () => {
-    registry = await ensureSchemaRegistry(stack.SCHEMA_REGISTRY_URL);
+    registry = await startRegistryStub();
     db = await createTemporaryDatabase(stack.DATABASE_URL);
     topics = await createTopics(prefix);
     producer = await createTelemetryProducer(registry.url);
@@ -112,6 +135,24 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
     const raw = await queryTelemetry(db.pool, { deviceId: 'esp32-s3-000', sinceMs: (startS - 60) * 1000, sensor: 'co2', limit: 100_000 });
     expect(raw.length).toBeGreaterThan(0);
     expect(raw.every((r) => r.sensor === 'co2')).toBe(true);
+
+    // `zenthos telemetry --device … --since … --bucket 1h --sensor humidity` prints those buckets.
+    const printed = await runCli(db.url, [
+      'telemetry',
+      '--device',
+      'esp32-s3-000',
+      '--since',
+      '3h',
+      '--bucket',
+      '1h',
+      '--sensor',
+      'humidity',
+    ]);
+    const lines = printed.trim().split('\n');
+    expect(lines[0]).toBe('time\tsensor\tcount\tavg\tmin\tmax');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.slice(1).every((l) => l.split('\t')[1] === 'humidity')).toBe(true);
+    expect(lines.slice(1).reduce((n, l) => n + Number(l.split('\t')[2]), 0)).toBe(UNIQUE / 20);
   }, 300_000);
 
   it('writes status, inference and log records to their tables and dead-letters undecodable bytes', async () => {

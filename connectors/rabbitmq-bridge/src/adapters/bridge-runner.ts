@@ -78,9 +78,11 @@ export function createBridgeRunner(opts: BridgeRunnerOptions): BridgeRunner {
   let healthy = true;
   const abort = new AbortController();
 
+  let sessions = 0;
   const ensureSession = async (): Promise<AmqpSession> => {
     if (session) return session;
     const s = await openAmqpSession(opts.amqpUrl, 'zenthos-rabbitmq-bridge');
+    if (sessions++ > 0) instruments.reconnects.add(1);
     try {
       await declareTopology(s.channel, opts.topology);
     } catch (err) {
