@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Admin } from 'kafkajs';
 import { ZenthosError, createLogger } from '@zenthos/core';
 import { createKafkajs, createKafkajsProducer } from '@zenthos/kafka';
+import { initTelemetry } from '@zenthos/telemetry';
 import { loadProcessorConfig, loadStreamsConfig } from './config';
 import { parseTime, type DeadLetterFilter } from './domain/dead-letter';
 import { describeJson, describeMermaid, describeTree } from './domain/describe';
@@ -239,8 +240,15 @@ export function registerStreamsCommands(program: Command): void {
     .option('--name <pipeline>', 'pipeline to run: telemetry, status, inference or logs', 'telemetry')
     .action(async (o: { name: string }) => {
       const config = loadProcessorConfig(process.env);
-      const logger = createLogger({ service: `zenthos-processor-${o.name}`, level: config.LOG_LEVEL });
-      const p = await startProcessor(config, { name: o.name, logger });
+      // OTEL_* variables decide where traces, metrics and logs go (libs/telemetry).
+      const telemetry = initTelemetry({ serviceName: 'stream-processor', env: process.env });
+      const logger = createLogger({
+        service: `zenthos-processor-${o.name}`,
+        level: config.LOG_LEVEL,
+        mixin: telemetry.logMixin,
+        destination: telemetry.logDestination,
+      });
+      const p = await startProcessor(config, { name: o.name, logger, telemetry });
       logger.info({ opsPort: p.ops?.port }, 'ops endpoints on /health, /ready, /metrics');
       const stop = (signal: string): void => {
         logger.info({ signal }, 'stopping');
@@ -248,6 +256,6 @@ export function registerStreamsCommands(program: Command): void {
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
-      await p.done;
+      await p.done.finally(() => telemetry.shutdown());
     });
 }

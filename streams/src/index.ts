@@ -36,7 +36,7 @@ export {
 export { streamsErrorCodes } from './errors';
 export { registerStreamsCommands } from './cli';
 export { startProcessor, type StartProcessorOptions, type RunningProcessor } from './main';
-export { createStreamMetrics, streamMetricNames, type StreamMetrics } from './metrics';
+export { createStreamMetrics, streamMetricNames, type StreamMetrics, type RecordOutcomeLabel } from './metrics';
 export {
   createBatchHandler,
   sourcePosition,

@@ -2,6 +2,7 @@ import { createLogger, createOpsServer, type Logger, type OpsServer } from '@zen
 import { createPool, pingDatabase } from '@zenthos/db';
 import { createRdkafkaTransactionalPipe } from '@zenthos/kafka';
 import { createSerde, type AvroSchema } from '@zenthos/schemas';
+import { initTelemetry, type Telemetry } from '@zenthos/telemetry';
 import type { ProcessorConfig } from './config';
 import { createBatchHandler } from './domain/batch';
 import { createDedupe } from './domain/dedupe';
@@ -23,6 +24,8 @@ export interface StartProcessorOptions {
   readonly name: string;
   readonly topology?: Topology;
   readonly logger?: Logger;
+  /** OpenTelemetry of the service (initTelemetry); a private one without exporters when absent. */
+  readonly telemetry?: Telemetry;
   /** Serve /health, /ready, /metrics (default true). */
   readonly ops?: boolean;
 }
@@ -31,6 +34,7 @@ export interface StartProcessorOptions {
 export interface RunningProcessor {
   readonly runner: ProcessorRunner;
   readonly metrics: StreamMetrics;
+  readonly telemetry: Telemetry;
   readonly ops?: OpsServer;
   /** Resolves when the loop ends (after stop, or on an unrecoverable error). */
   readonly done: Promise<void>;
@@ -47,7 +51,8 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
   const plan = planPipeline(topology, options.name);
   const prefix = config.STREAMS_TOPIC_PREFIX;
   const logger = options.logger ?? createLogger({ service: `zenthos-processor-${plan.name}`, level: config.LOG_LEVEL });
-  const metrics = createStreamMetrics();
+  const telemetry = options.telemetry ?? initTelemetry({ serviceName: 'stream-processor', env: {}, registerGlobal: false });
+  const metrics = createStreamMetrics(telemetry.meter);
   const clock = systemClock;
 
   const pool = createPool(config.DATABASE_URL, { max: 4, applicationName: `zenthos-processor-${plan.name}` });
@@ -99,13 +104,19 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
       sinkTopics: plan.sinkTopics.map((t) => fullTopic(prefix, t)),
       dlqTopic: fullTopic(prefix, topology.deadLetterTopic),
     },
-    { codec: createSerdeCodec(serde, { input, outputByTopic }), clock, tracer: createRecordTracer(plan.name) },
+    {
+      codec: createSerdeCodec(serde, { input, outputByTopic }),
+      clock,
+      tracer: createRecordTracer(plan.name, telemetry.tracer),
+      observeStep: (processor, ms) => metrics.recordStepTime(processor, ms),
+    },
   );
 
+  const groupId = `${prefix}.processor.${plan.name}`;
   const pipe = createRdkafkaTransactionalPipe({
     brokers: config.KAFKA_BROKERS,
     clientId: `zenthos-processor-${plan.name}-${config.PROCESSOR_INSTANCE_ID}`,
-    groupId: `${prefix}.processor.${plan.name}`,
+    groupId,
     transactionalId: `${prefix}.processor.${plan.name}.${config.PROCESSOR_INSTANCE_ID}`,
     transactionTimeoutMs: config.PROCESSOR_TRANSACTION_TIMEOUT_MS,
     // How soon a crashed member's partitions move to the others.
@@ -118,6 +129,7 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
   const runner = createProcessorRunner(
     {
       pipeline: plan.name,
+      groupId,
       sourceTopics: [fullTopic(prefix, plan.sourceTopic)],
       batchMax: config.PROCESSOR_BATCH_MAX,
       pollTimeoutMs: config.PROCESSOR_POLL_TIMEOUT_MS,
@@ -138,7 +150,7 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
             postgres: () => pingDatabase(pool),
             redis: () => dedupeStore.ping(),
           },
-          metrics: () => metrics.prometheus(),
+          metrics: () => telemetry.metricsText(),
         });
 
   const done = runner.run().finally(async () => {
@@ -146,10 +158,12 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
     await dedupeStore.close();
     await pool.end().catch(() => undefined);
     await ops?.close().catch(() => undefined);
+    if (!options.telemetry) await telemetry.shutdown().catch(() => undefined);
   });
   return {
     runner,
     metrics,
+    telemetry,
     ops,
     done,
     async stop() {

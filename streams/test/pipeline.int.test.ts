@@ -7,7 +7,6 @@ import { listDeadLetters } from '../src/adapters/dead-letter-admin';
 import { consumerLag } from '../src/adapters/lag';
 import { dlqHeaders } from '../src/domain/dead-letter';
 import { startProcessor, type RunningProcessor } from '../src/main';
-import { streamMetricNames } from '../src/metrics';
 import { createStreamsTestEnv, env, makeWorkload, produceRaw, readCommitted, waitFor, type StreamsTestEnv } from './support';
 
 jest.setTimeout(240_000);
@@ -58,9 +57,16 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
     }
     expect(reasons).toEqual(workload.invalidByReason);
 
-    expect(processor.metrics.value(streamMetricNames.recordsIn, { pipeline: 'telemetry' })).toBe(10_000);
-    expect(processor.metrics.value(streamMetricNames.recordsOut, { pipeline: 'telemetry' })).toBe(9_400);
-    expect(processor.metrics.value(streamMetricNames.recordsDropped, { pipeline: 'telemetry' })).toBe(500);
+    // Records in/out/dead-lettered per processor (20 garbage records never reach a processor).
+    const m = processor.metrics;
+    expect([m.count('telemetry-validate', 'forward'), m.count('telemetry-validate', 'dead_letter')]).toEqual([9_920, 60]);
+    expect([m.count('telemetry-enrich', 'forward'), m.count('telemetry-enrich', 'dead_letter')]).toEqual([9_900, 20]);
+    expect([m.count('telemetry-dedupe', 'forward'), m.count('telemetry-dedupe', 'drop')]).toEqual([9_400, 500]);
+    expect(m.count('decode', 'dead_letter')).toBe(20);
+    const text = await processor.telemetry.metricsText();
+    expect(text).toMatch(/zenthos_streams_records_processed_total\{[^}]*processor="telemetry-dedupe"[^}]*\} /);
+    expect(text).toMatch(/zenthos_worker_processing_time_seconds_count\{[^}]*\} \d+/);
+    expect(text).toMatch(/zenthos_dlq_messages_total\{[^}]*reason="ZEN_UNKNOWN_DEVICE"[^}]*\} 20/);
 
     // Every source record is committed: the group has no lag left on any partition.
     const lag = await consumerLag(t.admin, { group: `${t.prefix}.processor.telemetry` });

@@ -95,6 +95,8 @@ describe('Postgres device registry', () => {
 
   it('does not invalidate on its own last_seen updates, and writes them in one batch', async () => {
     await db.pool.query(`INSERT INTO devices (id, model) VALUES ('dev-2', 'esp32-s3'), ('dev-3', 'esp32-s3')`);
+    // Let the INSERT's own notifications arrive first: they rightly drop entries cached before them.
+    await sleep(500);
     await waitFor('both entries to be cached', async () => {
       await Promise.all([registry.get('dev-2'), registry.get('dev-3')]);
       return registry.cacheSize() === 2;

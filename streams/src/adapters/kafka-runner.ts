@@ -1,11 +1,13 @@
 import { backoffDelayMs, isZenthosError, sleep, type Logger } from '@zenthos/core';
 import type { IncomingRecord, TransactionalPipe } from '@zenthos/kafka';
 import type { BatchResult } from '../domain/batch';
-import { streamMetricNames, type StreamMetrics } from '../metrics';
+import type { StreamMetrics } from '../metrics';
 
 /** Settings of {@link createProcessorRunner}. */
 export interface ProcessorRunnerSettings {
   readonly pipeline: string;
+  /** Consumer group id, for the lag metric. */
+  readonly groupId: string;
   readonly sourceTopics: readonly string[];
   readonly batchMax: number;
   readonly pollTimeoutMs: number;
@@ -42,7 +44,7 @@ export function createProcessorRunner(
   },
 ): ProcessorRunner {
   const { pipe, metrics, logger } = ports;
-  const labels = { pipeline: settings.pipeline };
+  const queue = settings.sourceTopics.join(',');
   const abort = new AbortController();
   let ready = false;
   let running: Promise<void> | undefined;
@@ -54,7 +56,7 @@ export function createProcessorRunner(
 
   const measureLag = async (): Promise<void> => {
     try {
-      for (const l of await pipe.lag()) metrics.setLag(l.lag, { ...labels, topic: l.topic, partition: l.partition });
+      for (const l of await pipe.lag()) metrics.setLag(settings.groupId, l.topic, l.partition, l.lag);
     } catch (err) {
       logger.debug({ err }, 'lag measurement failed');
     }
@@ -67,7 +69,6 @@ export function createProcessorRunner(
       } catch (err) {
         if (!isZenthosError(err) || !err.retriable) throw err;
         if (abort.signal.aborted) return undefined; // shutting down: the batch stays uncommitted
-        metrics.add(streamMetricNames.retries, 1, labels);
         const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 5_000 });
         logger.warn({ code: err.code, attempt, delayMs }, `retrying batch: ${err.message}`);
         await sleep(delayMs, abort.signal).catch(() => undefined);
@@ -105,17 +106,18 @@ export function createProcessorRunner(
         try {
           await pipe.commitBatch(result.outputs, result.positions, result.rewindTo);
         } catch (err) {
-          metrics.add(streamMetricNames.transactionsAborted, 1, labels);
+          metrics.recordBatchTime(queue, 'aborted', performance.now() - started);
           logger.warn({ err: (err as Error).message }, 'transaction failed; the batch will be read again');
           continue;
         }
-        metrics.recordProcessingTime(performance.now() - started, labels);
-        metrics.add(streamMetricNames.recordsIn, records.length, labels);
-        metrics.add(streamMetricNames.recordsOut, result.forwarded, labels);
-        metrics.add(streamMetricNames.recordsDropped, result.dropped, labels);
-        for (const [processor, n] of Object.entries(result.deadLettered)) {
-          metrics.add(streamMetricNames.recordsDeadLettered, n, { ...labels, processor });
+        // Counted only once committed: an aborted batch is processed again and counted then.
+        metrics.recordBatchTime(queue, 'committed', performance.now() - started);
+        for (const [processor, c] of Object.entries(result.steps)) {
+          metrics.recordOutcome(processor, 'forward', c.forward);
+          metrics.recordOutcome(processor, 'drop', c.drop);
+          metrics.recordOutcome(processor, 'dead_letter', c.dead_letter);
         }
+        for (const [reason, n] of Object.entries(result.deadLetterReasons)) metrics.deadLetter(reason, queue, n);
         const dead = Object.values(result.deadLettered).reduce((a, b) => a + b, 0);
         totals = {
           in: totals.in + records.length,

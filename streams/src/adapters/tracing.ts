@@ -1,46 +1,54 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { IncomingRecord } from '@zenthos/kafka';
+import { extractTraceContext, injectTraceHeaders, spanNames } from '@zenthos/telemetry';
 import type { RecordTracer } from '../domain/batch';
 
-const getter: TextMapGetter<Readonly<Record<string, Buffer>>> = {
-  keys: (carrier) => Object.keys(carrier),
-  get: (carrier, key) => carrier[key]?.toString(),
+const endWith = async <T>(span: ReturnType<Tracer['startSpan']>, fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw err;
+  } finally {
+    span.end();
+  }
 };
 
 /**
- * Spans that continue the trace carried in a record's headers (W3C traceparent, DESIGN.md:
- * one trace follows a message) and hand the new context to the output records. Without an
- * OpenTelemetry SDK in the process these are no-ops and the headers pass through unchanged.
+ * Spans that continue the trace carried in a record's headers (W3C traceparent; DESIGN.md: one
+ * trace follows a message): `stream.<pipeline>` per record, a child `stream.<step>` per
+ * processor, and the record span's context in the output headers for the sink to continue.
+ * Without an OpenTelemetry SDK these are no-ops and the headers pass through unchanged.
  */
-export function createRecordTracer(pipeline: string): RecordTracer {
-  const tracer = trace.getTracer('@zenthos/streams');
-  return async <T>(record: IncomingRecord, fn: () => Promise<T>) => {
-    const parent = propagation.extract(context.active(), record.headers, getter);
-    const span = tracer.startSpan(
-      `processor.${pipeline}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.destination.name': record.topic,
-          'messaging.kafka.destination.partition': record.partition,
-          'messaging.kafka.message.offset': Number(record.offset),
+export function createRecordTracer(pipeline: string, tracer: Tracer = trace.getTracer('@zenthos/streams')): RecordTracer {
+  return {
+    async record<T>(record: IncomingRecord, fn: () => Promise<T>) {
+      const parent = extractTraceContext(record.headers);
+      const span = tracer.startSpan(
+        `${spanNames.streamProcess}${pipeline}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': record.topic,
+            'messaging.kafka.destination.partition': record.partition,
+            'messaging.kafka.message.offset': Number(record.offset),
+          },
         },
-      },
-      parent,
-    );
-    const ctx = trace.setSpan(parent, span);
-    try {
-      const result = await context.with(ctx, fn);
-      const headers: Record<string, string | Buffer> = { ...record.headers };
-      propagation.inject(ctx, headers);
-      return { result, headers };
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
+        parent,
+      );
+      const ctx = trace.setSpan(parent, span);
+      return endWith(span, async () => {
+        const result = await context.with(ctx, fn);
+        const headers: Record<string, string | Buffer> = { ...record.headers };
+        injectTraceHeaders(ctx, headers);
+        return { result, headers };
+      });
+    },
+    step<T>(name: string, fn: () => Promise<T>) {
+      const span = tracer.startSpan(`${spanNames.streamProcess}${name}`);
+      return endWith(span, () => context.with(trace.setSpan(context.active(), span), fn));
+    },
   };
 }

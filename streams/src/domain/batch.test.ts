@@ -69,7 +69,18 @@ describe('batch handler', () => {
       ['ZEN_DECODE_FAILED', 'decode'],
       ['ZEN_INTERNAL', 'check'],
     ]);
-    expect(res).toMatchObject({ forwarded: 2, dropped: 1, deadLettered: { check: 2, decode: 1 } });
+    expect(res).toMatchObject({
+      forwarded: 2,
+      dropped: 1,
+      deadLettered: { check: 2, decode: 1 },
+      deadLetterReasons: { ZEN_PAYLOAD_INVALID: 1, ZEN_DECODE_FAILED: 1, ZEN_INTERNAL: 1 },
+      steps: {
+        check: { forward: 3, drop: 0, dead_letter: 2 },
+        double: { forward: 3, drop: 0, dead_letter: 0 },
+        even: { forward: 2, drop: 1, dead_letter: 0 },
+        decode: { forward: 0, drop: 0, dead_letter: 1 },
+      },
+    });
     expect(res.positions).toEqual([
       { topic: 'in', partition: 0, offset: '13' },
       { topic: 'in', partition: 1, offset: '8' },

@@ -3,7 +3,7 @@ import type { CommitPosition, IncomingRecord, OutgoingRecord } from '@zenthos/ka
 import { nextPosition } from '@zenthos/kafka';
 import { SOURCE_POSITION_HEADER } from './dedupe';
 import { toDeadLetter } from './dead-letter';
-import { runPipeline, type Clock, type NamedProcessor, type PipelineOutcome, type StreamRecord } from './record';
+import { runPipeline, type Clock, type NamedProcessor, type PipelineOutcome, type StepHook, type StreamRecord } from './record';
 
 /** Turns bytes into values and back (the Avro serde with the registry, in production). */
 export interface RecordCodec {
@@ -13,14 +13,26 @@ export interface RecordCodec {
   encode(topic: string, value: unknown): Promise<Buffer>;
 }
 
-/** Runs `fn` for a record inside a span continuing the trace of its headers, and returns output headers. */
-export type RecordTracer = <T>(
-  record: IncomingRecord,
-  fn: () => Promise<T>,
-) => Promise<{ result: T; headers: Record<string, string | Buffer> }>;
+/** Tracing around records and their processor steps. */
+export interface RecordTracer {
+  /** Runs `fn` for a record inside a span continuing the trace of its headers; returns the output headers. */
+  record<T>(record: IncomingRecord, fn: () => Promise<T>): Promise<{ result: T; headers: Record<string, string | Buffer> }>;
+  /** Runs one processor step inside a child span. */
+  step: StepHook;
+}
 
 /** A tracer that only copies the headers. */
-export const noTracer: RecordTracer = async (record, fn) => ({ result: await fn(), headers: { ...record.headers } });
+export const noTracer: RecordTracer = {
+  record: async (record, fn) => ({ result: await fn(), headers: { ...record.headers } }),
+  step: (_name, fn) => fn(),
+};
+
+/** Outcomes of one processor step over a batch. */
+export interface StepCounts {
+  forward: number;
+  drop: number;
+  dead_letter: number;
+}
 
 /** Settings of {@link createBatchHandler}. */
 export interface BatchSettings {
@@ -41,6 +53,10 @@ export interface BatchResult {
   readonly dropped: number;
   /** Dead letters by processor name. */
   readonly deadLettered: Readonly<Record<string, number>>;
+  /** Dead letters by reason code. */
+  readonly deadLetterReasons: Readonly<Record<string, number>>;
+  /** What each processor step did with the records that reached it. */
+  readonly steps: Readonly<Record<string, StepCounts>>;
 }
 
 /** The source position header value, `topic/partition/offset`: the owner of a dedupe mark. */
@@ -53,18 +69,30 @@ export const sourcePosition = (r: Pick<IncomingRecord, 'topic' | 'partition' | '
  * I/O), and outputs keep the input order, so per-partition order holds. A retriable failure
  * anywhere fails the whole batch, which the runner retries as a unit: nothing is skipped.
  */
-export function createBatchHandler(settings: BatchSettings, ports: { codec: RecordCodec; clock: Clock; tracer?: RecordTracer }) {
+export function createBatchHandler(
+  settings: BatchSettings,
+  ports: { codec: RecordCodec; clock: Clock; tracer?: RecordTracer; observeStep?: (processor: string, ms: number) => void },
+) {
   const tracer = ports.tracer ?? noTracer;
+  const around: StepHook = (name, fn) =>
+    tracer.step(name, async () => {
+      const started = performance.now();
+      try {
+        return await fn();
+      } finally {
+        ports.observeStep?.(name, performance.now() - started);
+      }
+    });
 
   const handleOne = async (r: IncomingRecord): Promise<{ outcome: PipelineOutcome; headers: Record<string, string | Buffer> }> => {
-    const { result, headers } = await tracer(r, async (): Promise<PipelineOutcome> => {
+    const { result, headers } = await tracer.record(r, async (): Promise<PipelineOutcome> => {
       let value: unknown;
       try {
         if (r.value === null) throw new ZenthosError('ZEN_DECODE_FAILED', 'record has no value (tombstone)');
         value = await ports.codec.decode(r.value);
       } catch (err) {
         if (isZenthosError(err) && err.retriable) throw err;
-        return { kind: 'deadLetter', error: toZenthosError(err, 'ZEN_DECODE_FAILED'), processor: 'decode' };
+        return { kind: 'deadLetter', error: toZenthosError(err, 'ZEN_DECODE_FAILED'), processor: 'decode', forwardedBy: [] };
       }
       const record: StreamRecord<unknown> = {
         key: r.key?.toString() ?? '',
@@ -72,7 +100,7 @@ export function createBatchHandler(settings: BatchSettings, ports: { codec: Reco
         timestampMs: r.timestampMs,
         headers: { ...r.headers, [SOURCE_POSITION_HEADER]: sourcePosition(r) },
       };
-      return runPipeline(settings.steps, record);
+      return runPipeline(settings.steps, record, around);
     });
     return { outcome: result, headers };
   };
@@ -83,13 +111,22 @@ export function createBatchHandler(settings: BatchSettings, ports: { codec: Reco
     let forwarded = 0;
     let dropped = 0;
     const deadLettered: Record<string, number> = {};
+    const deadLetterReasons: Record<string, number> = {};
+    const steps: Record<string, StepCounts> = {};
+    const count = (processor: string, outcome: keyof StepCounts): void => {
+      const c = (steps[processor] ??= { forward: 0, drop: 0, dead_letter: 0 });
+      c[outcome]++;
+    };
     const deadLetter = (r: IncomingRecord, error: ZenthosError, processor: string): void => {
       deadLettered[processor] = (deadLettered[processor] ?? 0) + 1;
+      deadLetterReasons[error.code] = (deadLetterReasons[error.code] ?? 0) + 1;
       outputs.push(toDeadLetter(r, settings.dlqTopic, { error, processor, pipeline: settings.pipeline, nowMs: ports.clock.nowMs() }));
     };
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as IncomingRecord;
       const { outcome, headers } = results[i] as { outcome: PipelineOutcome; headers: Record<string, string | Buffer> };
+      for (const name of outcome.forwardedBy) count(name, 'forward');
+      if (outcome.kind !== 'forward') count(outcome.processor, outcome.kind === 'drop' ? 'drop' : 'dead_letter');
       if (outcome.kind === 'drop') {
         dropped++;
       } else if (outcome.kind === 'deadLetter') {
@@ -116,6 +153,15 @@ export function createBatchHandler(settings: BatchSettings, ports: { codec: Reco
       if (!first.has(key)) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset });
       last.set(key, nextPosition(r));
     }
-    return { outputs, positions: [...last.values()], rewindTo: [...first.values()], forwarded, dropped, deadLettered };
+    return {
+      outputs,
+      positions: [...last.values()],
+      rewindTo: [...first.values()],
+      forwarded,
+      dropped,
+      deadLettered,
+      deadLetterReasons,
+      steps,
+    };
   };
 }

@@ -43,8 +43,13 @@ export interface NamedProcessor {
   readonly process: Processor<unknown, unknown>;
 }
 
-/** The result of a whole pipeline for one record, with the step that decided it. */
-export type PipelineOutcome = Outcome<unknown> & { readonly processor: string };
+/** The result of a whole pipeline for one record: the step that decided, and the steps that forwarded it. */
+export type PipelineOutcome = Outcome<unknown> & { readonly processor: string; readonly forwardedBy: readonly string[] };
+
+/** Wraps each step (spans, timings). */
+export type StepHook = <T>(step: string, fn: () => Promise<T>) => Promise<T>;
+
+const direct: StepHook = (_step, fn) => fn();
 
 /**
  * Runs `record` through `steps` in order; the first step that does not forward decides.
@@ -52,22 +57,26 @@ export type PipelineOutcome = Outcome<unknown> & { readonly processor: string };
  * enrich → dedupe), and dedupe must come last so that only records that reach the output are
  * marked as seen.
  */
-export async function runPipeline(steps: readonly NamedProcessor[], record: StreamRecord<unknown>): Promise<PipelineOutcome> {
+export async function runPipeline(
+  steps: readonly NamedProcessor[],
+  record: StreamRecord<unknown>,
+  around: StepHook = direct,
+): Promise<PipelineOutcome> {
   let current = record;
-  let last = 'source';
+  const forwardedBy: string[] = [];
   for (const step of steps) {
     let outcome: Outcome<unknown>;
     try {
-      outcome = await step.process(current);
+      outcome = await around(step.name, () => step.process(current));
     } catch (err) {
       // Retriable failures (a dependency is down) go back to the runner, which retries the
       // batch; anything else thrown is a poison record: dead-letter it and move on.
       if (err instanceof ZenthosError && err.retriable) throw err;
-      return { kind: 'deadLetter', error: toZenthosError(err), processor: step.name };
+      return { kind: 'deadLetter', error: toZenthosError(err), processor: step.name, forwardedBy };
     }
-    last = step.name;
-    if (outcome.kind !== 'forward') return { ...outcome, processor: step.name };
+    if (outcome.kind !== 'forward') return { ...outcome, processor: step.name, forwardedBy };
+    forwardedBy.push(step.name);
     current = outcome.record;
   }
-  return { kind: 'forward', record: current, processor: last };
+  return { kind: 'forward', record: current, processor: forwardedBy[forwardedBy.length - 1] ?? 'source', forwardedBy };
 }
