@@ -14,6 +14,7 @@ const report = (r: EndToEndResult, file: string): string => {
     `  messages/s (publish → row)      ${n(e.messagesPerSecond)}`,
     `  PUBACKs/s at the bridge         ${n(e.bridgeAckPerSecond)}`,
     `  latency publish → row           p50 ${n(e.latency?.p50Ms)} ms  p99 ${n(e.latency?.p99Ms)} ms  max ${n(e.latency?.maxMs)} ms`,
+    `  latency publish → PUBACK        p50 ${n(e.ackLatency?.p50Ms)} ms  p99 ${n(e.ackLatency?.p99Ms)} ms`,
     `  rows ${n(e.rows)}  lost ${n(e.lost)}  duplicated ${n(e.duplicated)}  publish errors ${n(e.publishErrors)}`,
     '  services (average cores over the run, largest RSS):',
     ...Object.entries(r.services).map(([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${n(u.maxRssMiB)} MiB`),

@@ -28,6 +28,8 @@ export interface EndToEndResult {
     readonly publishErrors: number;
     /** PUBACKs per second: first PUBLISH → last PUBACK. */
     readonly bridgeAckPerSecond: number;
+    /** PUBLISH → PUBACK (the bridge acknowledges once Kafka has the record). */
+    readonly ackLatency: LatencySummary | null;
     /** Rows per second: first PUBLISH → last row stamped in telemetry_raw. */
     readonly messagesPerSecond: number;
     readonly rows: number;
@@ -169,6 +171,7 @@ export async function runEndToEndBench(
       acknowledged: load.acknowledged,
       publishErrors: load.errors,
       bridgeAckPerSecond: ratePerSecond(load.acknowledged, load.firstPublishMs, load.lastAckMs),
+      ackLatency: summarizeLatencies(load.ackLatenciesMs) ?? null,
       messagesPerSecond: ratePerSecond(totals.distinct, load.firstPublishMs, lastArrival),
       rows: totals.rows,
       lost,

@@ -34,6 +34,8 @@ export interface LoadResult {
   readonly lastAckMs: number;
   /** Publish time per message_id, epoch ms. */
   readonly publishedAt: ReadonlyMap<string, number>;
+  /** PUBLISH → PUBACK of each acknowledged message, ms. */
+  readonly ackLatenciesMs: readonly number[];
 }
 
 /** Epoch milliseconds with sub-millisecond resolution (same clock as Date.now). */
@@ -68,6 +70,7 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   const random = createNodeRandom();
   const clients = await Promise.all(settings.devices.map((d) => connect(settings.url, d)));
   const publishedAt = new Map<string, number>();
+  const ackLatenciesMs: number[] = [];
   let sent = 0;
   let acknowledged = 0;
   let errors = 0;
@@ -99,6 +102,7 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
           await client.publishAsync(device.topic, body, { qos: 1 });
           acknowledged++;
           lastAckMs = nowEpochMs();
+          ackLatenciesMs.push(lastAckMs - t);
         } catch {
           errors++;
           publishedAt.delete(messageId);
@@ -115,5 +119,5 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
   }
   settings.onProgress?.(acknowledged, errors);
-  return { sent, acknowledged, errors, firstPublishMs, lastAckMs, publishedAt };
+  return { sent, acknowledged, errors, firstPublishMs, lastAckMs, publishedAt, ackLatenciesMs };
 }
