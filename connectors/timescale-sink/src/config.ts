@@ -9,6 +9,8 @@ export const sinkConfigShape = {
   /** Topics read are `<prefix>.{telemetry,status,inference,logs}.enriched`; DLQ is `<prefix>.dlq`. */
   SINK_TOPIC_PREFIX: env.string('zenthos'),
   SINK_GROUP_ID: env.string('zenthos-timescale-sink'),
+  /** How long the group waits for a silent member (a killed sink) before moving its partitions. */
+  SINK_SESSION_TIMEOUT_MS: env.int(45_000, 6_000, 300_000),
   /** Rows per database transaction at most. */
   SINK_BATCH_SIZE: env.int(5000, 1, 100_000),
   /** How long a batch waits for more records after its first one. */

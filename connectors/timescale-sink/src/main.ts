@@ -66,7 +66,10 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
   }
 
   const kafka = { brokers: config.KAFKA_BROKERS, clientId: 'zenthos-sink' };
-  const consumer = createRdkafkaConsumer({ ...kafka, groupId: config.SINK_GROUP_ID });
+  const consumer = createRdkafkaConsumer(
+    { ...kafka, groupId: config.SINK_GROUP_ID },
+    { 'session.timeout.ms': config.SINK_SESSION_TIMEOUT_MS, 'heartbeat.interval.ms': Math.floor(config.SINK_SESSION_TIMEOUT_MS / 3) },
+  );
   const dlq = createRdkafkaProducer(kafka);
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe(topics);

@@ -153,6 +153,8 @@ export const sinkEnv = (
   LOG_LEVEL: 'error',
   SINK_TOPIC_PREFIX: prefix,
   SINK_GROUP_ID: `${prefix}-sink`,
+  // A killed sink's partitions move to its successor after 6 s instead of 45 s.
+  SINK_SESSION_TIMEOUT_MS: '6000',
   SINK_OPS_PORT: '0',
   SINK_LINGER_MS: '50',
   SINK_MAX_BACKOFF_MS: '500',
