@@ -202,12 +202,19 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
 
   // Re-checked on every answer (the public key is cached briefly): a manifest edited in the
   // database, or one signed by a key revoked since, must not reach a device.
+  // Good (key id, signature, manifest) triples already checked: the key's revocation is looked
+  // up every time, the signature arithmetic only once per triple.
+  const goodSignatures = new Set<string>();
   const assertSigned = async (rel: ReleaseView): Promise<void> => {
     const what = `${rel.kind} ${rel.device_model} ${rel.version}`;
     const key = await keyring.lookup(rel.key_id);
     if (!key || key.revoked) throw new ZenthosError('ZEN_OTA_KEY_REVOKED', `${what} is signed by revoked key ${rel.key_id}`);
+    const triple = `${rel.key_id}\n${rel.signature}\n${rel.manifest}`;
+    if (goodSignatures.has(triple)) return;
     if (!verifyManifest(rel.manifest, rel.signature, key.key))
       throw new ZenthosError('ZEN_OTA_SIGNATURE_INVALID', `${what} does not match its signature`);
+    if (goodSignatures.size >= 10_000) goodSignatures.clear();
+    goodSignatures.add(triple);
   };
 
   const service: ReleaseService = {

@@ -1,7 +1,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { ZenthosError } from '@zenthos/core';
 import { withTransaction, type Pool, type Queryable } from '@zenthos/db';
-import { DEVICE_ID_PATTERN, TOKEN_ISSUER, signDeviceToken, verifyDeviceTokenSignature } from '../domain/jwt';
+import { DEVICE_ID_PATTERN, TOKEN_ISSUER, signDeviceToken, verifyDeviceTokenSignature, type DeviceTokenClaims } from '../domain/jwt';
 import { keyIdOf } from '../domain/ed25519';
 import type { Ed25519Key } from './key-file';
 
@@ -124,6 +124,10 @@ export function createDeviceRegistry(options: DeviceRegistryOptions): DeviceRegi
   for (const k of options.publicKeys ?? []) publicKeys.set(keyIdOf(k), k);
   if (signingKey) publicKeys.set(signingKey.keyId, signingKey.publicKey);
   const revocations = new Map<string, { until: number; state: Promise<RevocationState> }>();
+  // Tokens whose signature was already checked: a device reconnects with the same token, and a
+  // signature check costs far more than the rest of a CONNECT. Expiry and revocation are still
+  // checked on every call.
+  const verified = new Map<string, DeviceTokenClaims>();
 
   const requireValidId = (label: string, value: string): void => {
     if (typeof value !== 'string' || !DEVICE_ID_PATTERN.test(value)) {
@@ -198,7 +202,15 @@ export function createDeviceRegistry(options: DeviceRegistryOptions): DeviceRegi
     },
 
     async verifyDeviceToken(token) {
-      const claims = verifyDeviceTokenSignature(token, publicKeys, Math.floor(now() / 1000));
+      const nowS = Math.floor(now() / 1000);
+      let claims = verified.get(token);
+      if (!claims) {
+        claims = verifyDeviceTokenSignature(token, publicKeys, nowS);
+        if (verified.size >= MAX_CACHED_CREDENTIALS) verified.clear();
+        verified.set(token, claims);
+      } else if (claims.exp <= nowS) {
+        throw new ZenthosError('ZEN_DEVICE_TOKEN_EXPIRED', `device token of ${claims.sub} expired`);
+      }
       const state = await revocationOf(claims.jti);
       if (state === 'revoked') throw new ZenthosError('ZEN_DEVICE_REVOKED', `credentials of device ${claims.sub} are revoked`);
       if (state === 'unknown') throw new ZenthosError('ZEN_DEVICE_TOKEN_INVALID', `device token of ${claims.sub} is not on record`);
