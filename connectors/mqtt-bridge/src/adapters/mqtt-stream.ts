@@ -55,6 +55,21 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   // Bounded by the 16-bit packet id space; an entry is taken when aedes handles the packet.
   const userProperties = new Map<number, Record<string, string | string[]>>();
   let violated = false;
+  // Aedes writes every PUBACK on its own; corking until the next tick turns the answers of one
+  // Kafka delivery batch into a single writev instead of a syscall per packet.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  const send = (bytes: Buffer): boolean => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return socket.write(bytes);
+  };
 
   const stream = new Duplex({
     allowHalfOpen: false,
@@ -63,7 +78,10 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     },
     write(chunk: Buffer, _encoding, callback) {
       if (!v4Out) {
-        socket.write(chunk, (err) => callback(err ?? null));
+        // Done as soon as the socket took the bytes, so the next PUBACK joins the same cork;
+        // the socket's own buffer limit still holds aedes back through 'drain'.
+        if (send(chunk)) callback();
+        else socket.once('drain', () => callback());
         return;
       }
       v4Out.parse(chunk);
@@ -107,7 +125,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     v4Out = mqttPacket.parser({ protocolVersion: 4 });
     v4Out.on('packet', (packet: Packet) => {
       if (socket.destroyed) return;
-      socket.write(mqttPacket.generate(upgrade(packet), { protocolVersion: 5 }));
+      send(mqttPacket.generate(upgrade(packet), { protocolVersion: 5 }));
     });
     v4Out.on('error', (err: Error) => violation('malformed_packet', err.message));
   };
