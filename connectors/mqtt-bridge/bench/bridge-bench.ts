@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -39,6 +40,8 @@ export interface LoadFigures {
   readonly p99Ms: number;
   readonly cpuSeconds: number;
   readonly cpuPercent: number;
+  /** Process CPU time per message: comparable even when the machine is shared and busy. */
+  readonly cpuUsPerMessage: number;
   readonly rssPeakMiB: number;
 }
 
@@ -49,6 +52,9 @@ export interface BridgeBenchResult {
   readonly mosquitto: LoadFigures & { readonly received: number };
   /** Bridge acks/s over Mosquitto publish→subscribe messages/s. */
   readonly ratio: number;
+  /** 1-minute load average of the machine when the run started, and its CPU count. */
+  readonly loadAverage: number;
+  readonly cpus: number;
 }
 
 interface Publisher {
@@ -125,6 +131,7 @@ const figures = (load: { latencies: number[]; seconds: number }, pid: number, cp
     p99Ms: percentile(sorted, 99),
     cpuSeconds,
     cpuPercent: (100 * cpuSeconds) / load.seconds,
+    cpuUsPerMessage: (cpuSeconds * 1e6) / sorted.length,
     rssPeakMiB: rssPeakMiBOf(pid),
   };
 };
@@ -153,6 +160,7 @@ const stop = (child: ChildProcess): Promise<void> =>
 /** Runs the bridge benchmark and the Mosquitto baseline under the same load. */
 export async function runBridgeBench(options: BridgeBenchOptions): Promise<BridgeBenchResult> {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const loadAverage = loadavg()[0] ?? Number.NaN;
   const brokers = options.kafkaBrokers.split(',');
   const registry = await startRegistry({ brokers, port: 0, host: '127.0.0.1', topic: `_schemas-${prefix}`, logLevel: 'silent' });
   const db = await createTemporaryDatabase(options.databaseUrl);
@@ -252,6 +260,8 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
       bridge: bridgeFigures,
       mosquitto: { ...mosquittoFigures, received: received - base, perSecond: pubSubRate },
       ratio: bridgeFigures.perSecond / pubSubRate,
+      loadAverage,
+      cpus: cpus().length,
     };
   } finally {
     await Promise.all(children.map(stop));
@@ -267,7 +277,8 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
 }
 
 const row = (name: string, f: LoadFigures): string =>
-  `${name.padEnd(26)} ${f.perSecond.toFixed(0).padStart(8)} msg/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms  CPU ${f.cpuPercent.toFixed(0).padStart(4)}%  RSS peak ${f.rssPeakMiB.toFixed(0)} MiB`;
+  `${name.padEnd(26)} ${f.perSecond.toFixed(0).padStart(8)} msg/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms  ` +
+  `CPU ${f.cpuPercent.toFixed(0).padStart(4)}% (${f.cpuUsPerMessage.toFixed(0)} µs/msg)  RSS peak ${f.rssPeakMiB.toFixed(0)} MiB`;
 
 if (require.main === module) {
   const { values } = parseArgs({
@@ -290,7 +301,7 @@ if (require.main === module) {
       if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       process.stdout.write(
         [
-          `bridge benchmark: ${r.options.clients} clients × ${r.options.messages} QoS 1 publishes, window ${r.options.window}`,
+          `bridge benchmark: ${r.options.clients} clients × ${r.options.messages} QoS 1 publishes, window ${r.options.window} (load average ${r.loadAverage.toFixed(1)} on ${r.cpus} CPUs)`,
           row('bridge (acked by Kafka)', r.bridge),
           row('mosquitto (pub→sub)', r.mosquitto),
           `ratio bridge / mosquitto: ${r.ratio.toFixed(2)}`,
