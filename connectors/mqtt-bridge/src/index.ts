@@ -50,3 +50,5 @@ export { createBridgeMetrics, bridgeMetricNames, type BridgeMetrics } from './ad
 export { createRedisScaleOut, type RedisScaleOut } from './adapters/redis-scale-out';
 export { startBridge, type Bridge, type BridgeOverrides } from './main';
 export { registerBridgeCommands } from './cli';
+/** The bridge benchmark (`npm run bench -w @zenthos/mqtt-bridge`), for the project's bench command. */
+export { runBridgeBench, type BridgeBenchOptions, type BridgeBenchResult, type LoadFigures } from '../bench/bridge-bench';
