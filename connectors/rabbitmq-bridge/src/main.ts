@@ -1,4 +1,4 @@
-import { createLogger, createOpsServer } from '@zenthos/core';
+import { createLogger, createOpsServer, retry } from '@zenthos/core';
 import { createPool, migrate, pingDatabase } from '@zenthos/db';
 import { createKafkajs, createRdkafkaConsumer, ensureTopics } from '@zenthos/kafka';
 import { createSerde } from '@zenthos/schemas';
@@ -110,6 +110,12 @@ export async function startAlerts(env: Env = process.env): Promise<RunningServic
     destination: telemetry.logDestination,
   });
   const pool = createPool(config.DATABASE_URL, { max: 4, applicationName: 'zenthos-alerts' });
+  // Postgres not up yet: wait for it rather than exit and be restarted in a loop.
+  await retry(() => pingDatabase(pool), {
+    attempts: Number.POSITIVE_INFINITY,
+    maxDelayMs: 10_000,
+    onRetry: (err, attempt, delayMs) => logger.warn({ attempt, delayMs, err: (err as Error).message }, 'waiting for Postgres'),
+  });
   await migrate(pool);
   const { meter } = telemetry;
   const worker = startAlertsWorker({

@@ -1,4 +1,4 @@
-import { createLogger, createOpsServer } from '@zenthos/core';
+import { createLogger, createOpsServer, retry } from '@zenthos/core';
 import { createPool, migrate, pingDatabase } from '@zenthos/db';
 import { createKafkajs, createRdkafkaConsumer, createRdkafkaProducer, ensureTopics } from '@zenthos/kafka';
 import { createSerde } from '@zenthos/schemas';
@@ -33,6 +33,13 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
     destination: telemetry.logDestination,
   });
   const pool = createPool(config.DATABASE_URL, { max: 4, applicationName: 'zenthos-sink' });
+  // Postgres not up yet (a stack starting, a failover): wait for it rather than exit and be
+  // restarted in a loop.
+  await retry(() => pingDatabase(pool), {
+    attempts: Number.POSITIVE_INFINITY,
+    maxDelayMs: config.SINK_MAX_BACKOFF_MS,
+    onRetry: (err, attempt, delayMs) => log.warn({ attempt, delayMs, err: (err as Error).message }, 'waiting for Postgres'),
+  });
   await migrate(pool);
   const writer = createPostgresWriter(pool);
   const tables = Object.values(tableSpecs).map((s) => s.table);

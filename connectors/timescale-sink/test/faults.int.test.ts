@@ -88,7 +88,7 @@ describe('timescale sink under faults', () => {
     }
   }, 240_000);
 
-  it('pauses while Postgres is unreachable, reports not ready, and resumes without loss or duplicates', async () => {
+  it('waits for Postgres at start-up, pauses while it is unreachable mid-stream, reports not ready, and resumes without loss or duplicates', async () => {
     const prefix = randomPrefix();
     const db = await createTemporaryDatabase(stack.DATABASE_URL);
     const topics = await createTopics(prefix);
@@ -102,7 +102,12 @@ describe('timescale sink under faults', () => {
     let sink: RunningSink | undefined;
     try {
       const values = telemetryWithDuplicates({ total: 20_000, unique: 18_000 });
-      sink = await startSink(sinkEnv(viaProxy.toString(), prefix, registry.url, { SINK_BATCH_SIZE: '500', SINK_LINGER_MS: '20' }));
+      // Postgres is away when the sink starts: it waits instead of exiting.
+      await proxy.cut();
+      const starting = startSink(sinkEnv(viaProxy.toString(), prefix, registry.url, { SINK_BATCH_SIZE: '500', SINK_LINGER_MS: '20' }));
+      await new Promise((r) => setTimeout(r, 1_500));
+      await proxy.restore();
+      sink = await starting;
       await producer.send(prefix, values.slice(0, 10_000));
       await waitFor(
         () => countRows(db),
