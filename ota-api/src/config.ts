@@ -24,6 +24,8 @@ export const otaConfigShape = {
   OTA_STORAGE_DIR: env.string('.zenthos/artifacts'),
   OTA_MAX_ARTIFACT_BYTES: env.int(64 * 1024 * 1024, 1024),
   OTA_MANIFEST_TTL_DAYS: env.int(365, 1, 36_500),
+  /** Fleet gauges (rollout progress, devices per firmware) are recomputed at most this often. */
+  OTA_GAUGE_INTERVAL_MS: env.int(10_000, 0),
   /** A device whose last report or connection is older than this is shown offline. */
   OTA_ONLINE_WINDOW_S: env.int(300, 1),
   OTA_SIGNING_KEY: z.string().min(1).optional(),

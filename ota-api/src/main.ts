@@ -9,6 +9,7 @@ import { createApiTokens, type ApiTokens } from './adapters/api-tokens';
 import type { ArtifactStore } from './adapters/artifact-store';
 import { createNoCache, createRedisCache, type OtaCache } from './adapters/cache';
 import { createFsArtifactStore } from './adapters/fs-artifact-store';
+import { registerFleetGauges } from './adapters/fleet-gauges';
 import { createGithubWebhook, type GithubWebhook } from './adapters/github-webhook';
 import { createOtaApp } from './adapters/http/app';
 import { createOtaMetrics, createTelemetryMetrics, type OtaMetrics } from './adapters/http/metrics';
@@ -91,6 +92,14 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
             },
           })
         : createNoCache();
+    if (telemetry) {
+      registerFleetGauges(
+        telemetry.meter,
+        pool,
+        (err) => logger.warn({ err }, 'fleet gauges could not be computed'),
+        config.OTA_GAUGE_INTERVAL_MS,
+      );
+    }
     const releases = createReleaseService({
       pool,
       store,

@@ -50,6 +50,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Om
       DEVICE_REVOCATION_CACHE_MS: '0',
       OTA_LATEST_CACHE_TTL_S: '60',
       OTA_DEVICE_STATE_TTL_S: '60',
+      OTA_GAUGE_INTERVAL_MS: '0',
       ...env,
     };
     config = loadOtaConfig(vars);

@@ -7,6 +7,7 @@ import {
   parseCohort,
   parseStages,
   stagesFromPercents,
+  summarizeRollout,
   transition,
   type Rollout,
 } from './rollout';
@@ -145,5 +146,25 @@ describe('input validation', () => {
     [() => stagesFromPercents('a,b')],
   ])('refuses bad input %#', (fn) => {
     expect(codeOf(fn)).toBe('ZEN_BAD_REQUEST');
+  });
+});
+
+describe('summarizeRollout', () => {
+  it('counts target devices per state and the installed share', () => {
+    const rollout: Rollout = {
+      ...base,
+      cohort: { type: 'devices', deviceIds: ['dev-1', 'dev-2', 'dev-3', 'dev-4'] },
+      stages: [{ percent: 100, failureThreshold: 0.5, minDevices: 1 }],
+    };
+    const states = new Map([
+      ['dev-1', 'installed' as const],
+      ['dev-2', 'failed' as const],
+      ['dev-9', 'installed' as const],
+    ]);
+    const summary = summarizeRollout(rollout, devices, states);
+    expect(summary.targeted).toBe(5);
+    expect(summary.devices).toEqual({ pending: 2, downloading: 0, installed: 2, failed: 1, rolled_back: 0 });
+    expect(summary.progress).toBeCloseTo(0.4);
+    expect(summarizeRollout(rollout, [], new Map()).progress).toBe(0);
   });
 });

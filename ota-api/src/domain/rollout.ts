@@ -187,3 +187,28 @@ export function parseStages(value: unknown): Stage[] {
 export function stagesFromPercents(text: string, failureThreshold = 0.1, minDevices = 1): Stage[] {
   return parseStages(text.split(',').map((p) => ({ percent: Number(p.trim()), failureThreshold, minDevices })));
 }
+
+/** Where a rollout stands: target devices per state, and the share that installed it. */
+export interface RolloutSummary {
+  readonly targeted: number;
+  readonly devices: Readonly<Record<OtaState | 'pending', number>>;
+  /** installed / targeted, 0..1 (0 for an empty target). */
+  readonly progress: number;
+}
+
+/**
+ * Summarises a rollout over the devices of its model and their last reported state. Devices
+ * the current stage targets but that have not reported are `pending`.
+ */
+export function summarizeRollout(rollout: Rollout, devices: readonly DeviceFacts[], states: ReadonlyMap<string, OtaState>): RolloutSummary {
+  const counts: Record<OtaState | 'pending', number> = { pending: 0, downloading: 0, installed: 0, failed: 0, rolled_back: 0 };
+  let targeted = 0;
+  for (const d of devices) {
+    const state = states.get(d.id);
+    // A device that reported belongs to the rollout even if a later pause or abort took it out.
+    if (!state && !isTargeted(rollout, d)) continue;
+    targeted++;
+    counts[state ?? 'pending']++;
+  }
+  return { targeted, devices: counts, progress: targeted === 0 ? 0 : counts.installed / targeted };
+}
