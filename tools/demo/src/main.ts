@@ -126,7 +126,7 @@ export async function runDemo(config: DemoConfig, options: DemoOptions, io: Demo
     ]) {
       await ota.actOnRollout(open.id, 'abort', 'superseded by a new demo run');
     }
-    versions = demoVersions(await ota.releaseVersions('firmware', options.model));
+    versions = demoVersions(await ota.releaseVersions('firmware', options.model), await ota.offeredVersion('firmware', options.model));
     const image = randomBytes(256 * 1024);
     await ota.publishRelease({ kind: 'firmware', model: options.model, version: versions.release, image, notes: 'Zenthos demo firmware' });
     // Created right after publishing and before any device checks: until the rollout completes,

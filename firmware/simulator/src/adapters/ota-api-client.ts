@@ -49,6 +49,8 @@ export interface OtaApiClient {
     image: Uint8Array;
     notes?: string;
   }): Promise<unknown>;
+  /** The version `latest` offers a device outside any rollout (no device id), or undefined (404). */
+  offeredVersion(kind: 'firmware' | 'model', model: string): Promise<string | undefined>;
   /** Versions released for a model (yanked ones included: a version is never published twice). */
   releaseVersions(kind: 'firmware' | 'model', model: string): Promise<string[]>;
   createRollout(input: { model: string; version: string; stages: readonly number[]; kind?: 'firmware' | 'model' }): Promise<RolloutView>;
@@ -152,6 +154,16 @@ export function createOtaApiClient(baseUrl: string, managementToken?: string, ti
       if (input.notes) form.set('release_notes', input.notes);
       form.set('file', new Blob([new Uint8Array(input.image)]), `${input.model}-${input.version}.bin`);
       return call('POST', '/releases', { form });
+    },
+    async offeredVersion(kind, model) {
+      const r = await call<{ version: string }>(
+        'GET',
+        `/${kind === 'firmware' ? 'firmware' : 'models'}/${encodeURIComponent(model)}/latest`,
+        {
+          allow404: true,
+        },
+      );
+      return r?.version;
     },
     async releaseVersions(kind, model) {
       const r = await must(

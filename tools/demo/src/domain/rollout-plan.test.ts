@@ -21,12 +21,15 @@ describe('parseStagePercents', () => {
 
 describe('demoVersions', () => {
   it('starts from v0.1.0 on a fresh database', () => {
-    expect(demoVersions([])).toEqual({ running: 'v0.1.0', release: 'v0.2.0' });
+    expect(demoVersions([], undefined)).toEqual({ running: 'v0.1.0', release: 'v0.2.0' });
   });
-  it('releases the next patch of the newest version, numerically', () => {
-    expect(demoVersions(['v0.2.0', 'v0.10.1', 'v0.9.9'])).toEqual({ running: 'v0.10.1', release: 'v0.10.2' });
+  it('runs the offered version and releases the next patch of the newest one, numerically', () => {
+    expect(demoVersions(['v0.2.0', 'v0.10.1', 'v0.9.9'], 'v0.10.1')).toEqual({ running: 'v0.10.1', release: 'v0.10.2' });
   });
-  it('ignores what is not a firmware version', () => {
-    expect(demoVersions(['latest', 'v1.0.0'])).toEqual({ running: 'v1.0.0', release: 'v1.0.1' });
+  it('starts below an aborted newest release, which is not offered', () => {
+    expect(demoVersions(['v0.2.0', 'v0.2.1'], 'v0.2.0')).toEqual({ running: 'v0.2.0', release: 'v0.2.2' });
+  });
+  it('starts at v0.1.0 when nothing is offered, and ignores what is not a firmware version', () => {
+    expect(demoVersions(['latest', 'v1.0.0'], undefined)).toEqual({ running: 'v0.1.0', release: 'v1.0.1' });
   });
 });

@@ -28,14 +28,16 @@ export function parseStagePercents(text: string): number[] | undefined {
 }
 
 /**
- * The firmware the demo devices start with and the one it releases: the newest published
- * version and its next patch (anti-rollback refuses anything not newer), or v0.1.0 → v0.2.0 on a
- * fresh database.
+ * The firmware the demo devices start with and the one it releases. They start with what the OTA
+ * API offers every device now (`latest` without a rollout; an aborted or yanked release is not
+ * offered, and starting above the offered version would make every device refuse it as older),
+ * and the release is the next patch after the newest version ever published (a version is never
+ * published twice). A fresh database: v0.1.0 → v0.2.0.
  */
-export function demoVersions(published: readonly string[]): { running: string; release: string } {
+export function demoVersions(published: readonly string[], offered: string | undefined): { running: string; release: string } {
   const valid = published.filter((v) => compareVersions('firmware', v, v) === 0);
-  if (valid.length === 0) return { running: 'v0.1.0', release: 'v0.2.0' };
+  if (valid.length === 0) return { running: offered ?? 'v0.1.0', release: 'v0.2.0' };
   const newest = valid.reduce((a, b) => ((compareVersions('firmware', a, b) ?? 0) >= 0 ? a : b));
   const m = /^v(\d+)\.(\d+)\.(\d+)$/.exec(newest) as RegExpExecArray;
-  return { running: newest, release: `v${m[1]}.${m[2]}.${Number(m[3]) + 1}` };
+  return { running: offered ?? 'v0.1.0', release: `v${m[1]}.${m[2]}.${Number(m[3]) + 1}` };
 }
