@@ -105,7 +105,9 @@ async function main(): Promise<void> {
     const reading = (async () => {
       const deadline = Date.now() + 120_000;
       while (latencies.length < latencyRecords && Date.now() < deadline) {
-        for (const r of await reader.poll(500, 100)) {
+        // Small polls: consume(n) holds records until n arrived or the stream pauses, which
+        // would be measured as processor latency.
+        for (const r of await reader.poll(20, 5)) {
           const v = (await t.serde.decode<TelemetryEnriched>(r.value as Buffer)).value;
           latencies.push(Date.now() - v.ingest_ts);
         }

@@ -65,6 +65,10 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
       // Bounds what librdkafka prefetches per partition: backpressure reaches the broker.
       'queued.max.messages.kbytes': 16_384,
       'max.poll.interval.ms': 300_000,
+      // node-rdkafka's consume(n) waits for n records as long as each arrives within the
+      // timeout; partition EOF events end a batch as soon as the partitions are drained, so a
+      // trickle of records is not held back until a batch fills up.
+      'enable.partition.eof': true,
       rebalance_cb: true,
       ...settings.consumerOverrides,
     } as never,
