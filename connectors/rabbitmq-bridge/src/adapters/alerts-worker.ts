@@ -63,6 +63,27 @@ export function startAlertsWorker(opts: AlertsWorkerOptions): AlertsWorker {
     return rules.list;
   };
 
+  // Readings of one device are handled one after the other, in delivery order: two readings
+  // of one breach window handled at once would both see the alert unpublished and publish it
+  // twice. Devices are independent, so different devices still run in parallel (up to prefetch).
+  const chains = new Map<string, Promise<void>>();
+  const inOrder = (key: string, fn: () => Promise<void>): void => {
+    const next = (chains.get(key) ?? Promise.resolve())
+      .then(fn)
+      .catch((err: unknown) => logger.error({ err: String(err) }, 'handler failed'));
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+  };
+  const deviceOf = (msg: ConsumeMessage): string => {
+    try {
+      return String((JSON.parse(msg.content.toString('utf8')) as { device_id?: unknown }).device_id ?? '');
+    } catch {
+      return '';
+    }
+  };
+
   async function handle(s: AmqpSession, msg: ConsumeMessage): Promise<void> {
     const started = performance.now();
     const parent = extractTraceContext(msg.properties.headers as Record<string, string> | undefined);
@@ -125,7 +146,7 @@ export function startAlertsWorker(opts: AlertsWorkerOptions): AlertsWorker {
         await declareTopology(s.channel, topology);
         await s.channel.prefetch(opts.prefetch);
         await s.channel.consume(queue, (msg) => {
-          if (msg) void handle(s, msg).catch((err: unknown) => logger.error({ err: String(err) }, 'handler failed'));
+          if (msg) inOrder(deviceOf(msg), () => handle(s, msg));
         });
         healthy = true;
         attempt = 0;
