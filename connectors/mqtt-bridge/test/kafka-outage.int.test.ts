@@ -1,4 +1,6 @@
+import { connect as netConnect } from 'node:net';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { startBridge, type Bridge } from '../src/main';
 import { headerNames } from '../src/domain/ingest';
 import { brokers, createHarness, eventually, silentLogger, sleep, telemetryOf, type Harness } from './harness';
@@ -20,6 +22,7 @@ beforeAll(async () => {
       KAFKA_BROKERS: `127.0.0.1:${proxy.port}`,
       // Long enough that the record waits for Kafka instead of failing during the outage.
       BRIDGE_KAFKA_DELIVERY_TIMEOUT_MS: '90000',
+      BRIDGE_MAX_IN_FLIGHT: '64',
     }),
     { logger: silentLogger },
   );
@@ -75,5 +78,52 @@ it('sends no PUBACK while Kafka is unreachable; the resent message is acknowledg
     expect(record.key?.toString()).toBe(id);
   } finally {
     await client.endAsync(true);
+  }
+});
+
+it('stops reading a socket while Kafka holds its publishes, instead of buffering them', async () => {
+  const id = `${h.prefix}-flood`;
+  const { token } = await h.devices.registerDevice({ id, model: MODEL });
+  const socket = netConnect(bridge.broker?.port as number, '127.0.0.1');
+  socket.resume();
+  const acks: number[] = [];
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  parser.on('packet', (p) => {
+    if (p.cmd === 'puback' && p.messageId !== undefined) acks.push(p.messageId);
+  });
+  socket.on('data', (d: Buffer) => parser.parse(d));
+  try {
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: id,
+        keepalive: 60,
+        username: id,
+        password: Buffer.from(token),
+      }),
+    );
+    await eventually(() => (acks.length === 0 && bridge.broker?.connectedDevices() ? true : undefined), 10_000, 'connected');
+
+    proxy.cut();
+    // 20 MB of valid QoS 1 publishes: far more than socket buffers hold.
+    const topic = `zenthos/${MODEL}/${id}/telemetry`;
+    const count = 20_000;
+    for (let i = 1; i <= count; i++) {
+      const payload = JSON.stringify({ ...telemetryOf(id, MODEL), firmware_version: 'v'.padEnd(900, '0') });
+      socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId: (i % 65_535) + 1, retain: false, dup: false }));
+    }
+    await sleep(3_000);
+    // The bridge holds only what it is working on; the rest waits in this client's send buffer.
+    expect(acks).toEqual([]);
+    expect(socket.writableLength).toBeGreaterThan(5_000_000);
+
+    proxy.restore();
+    await eventually(() => (acks.length >= count ? true : undefined), 90_000, 'every PUBACK');
+    expect(socket.writableLength).toBe(0);
+  } finally {
+    socket.destroy();
   }
 });
