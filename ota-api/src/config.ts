@@ -10,6 +10,12 @@ import { devicesConfigShape } from '@zenthos/devices';
 export const otaConfigShape = {
   ...devicesConfigShape,
   REDIS_URL: commonEnv.REDIS_URL,
+  KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
+  SCHEMA_REGISTRY_URL: commonEnv.SCHEMA_REGISTRY_URL,
+  /** Also take OTA reports from device status messages (MQTT status topic → Kafka). */
+  OTA_STATUS_FROM_KAFKA: env.bool(false),
+  OTA_STATUS_TOPIC: env.string('zenthos.status.enriched'),
+  OTA_STATUS_GROUP_ID: env.string('zenthos-ota-status'),
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   // 0 asks the OS for a free port (tests, side-by-side instances).
   OTA_PORT: env.int(8080, 0, 65535),

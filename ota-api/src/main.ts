@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '@zenthos/core';
+import { createLogger, ZenthosError, type Logger } from '@zenthos/core';
+import { createRdkafkaConsumer } from '@zenthos/kafka';
+import { createSerde, type Serde } from '@zenthos/schemas';
 import { createPool, migrate, pingDatabase, type Pool } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadOrCreateEd25519Key, type DeviceRegistry } from '@zenthos/devices';
 import type { Telemetry } from '@zenthos/telemetry';
@@ -16,6 +18,7 @@ import { createOtaMetrics, createTelemetryMetrics, type OtaMetrics } from './ada
 import { createReleaseService, type ReleaseService } from './adapters/releases';
 import { createRolloutService, type RolloutService } from './adapters/rollouts';
 import { createS3ArtifactStore } from './adapters/s3-artifact-store';
+import { startStatusConsumer, type StatusConsumer } from './adapters/status-consumer';
 import { createKeyring, type Keyring } from './adapters/signing-keys';
 
 /** Name of the development release-signing key in ZENTHOS_KEYS_DIR. */
@@ -44,6 +47,8 @@ export interface OtaPartsOptions {
   readonly fetch?: typeof fetch;
   /** OpenTelemetry for spans and metrics; without it /metrics uses plain in-process counters. */
   readonly telemetry?: Telemetry;
+  /** Avro serde for status records (OTA_STATUS_FROM_KAFKA); from SCHEMA_REGISTRY_URL by default. */
+  readonly serde?: Pick<Serde, 'decode'>;
 }
 
 /** Loads the signing key, migrates the database and wires every adapter. */
@@ -152,6 +157,8 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
 /** A running OTA API. */
 export interface OtaServer {
   readonly parts: OtaParts;
+  /** The consumer of device status records, when OTA_STATUS_FROM_KAFKA is on. */
+  readonly statusConsumer: StatusConsumer | undefined;
   readonly server: Server;
   readonly port: number;
   readonly url: string;
@@ -180,14 +187,50 @@ export async function startOtaServer(config: OtaConfig, options: OtaPartsOptions
   // Slow clients must not hold sockets forever; 10 s covers the webhook's answer budget.
   server.requestTimeout = 300_000;
   server.headersTimeout = 10_000;
+  // Device status messages carry OTA reports too (spec §11); consumed only where enabled, so
+  // one group of OTA instances owns them.
+  let statusConsumer: StatusConsumer | undefined;
+  if (config.OTA_STATUS_FROM_KAFKA) {
+    try {
+      statusConsumer = await startStatusConsumer({
+        consumer: createRdkafkaConsumer({
+          brokers: config.KAFKA_BROKERS,
+          clientId: 'zenthos-ota-api',
+          groupId: config.OTA_STATUS_GROUP_ID,
+        }),
+        serde: options.serde ?? createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL }),
+        topic: config.OTA_STATUS_TOPIC,
+        logger: parts.logger,
+        handle: async (report) => {
+          const device = await parts.devices.getDevice(report.deviceId);
+          if (!device || device.model !== report.deviceModel)
+            throw new ZenthosError('ZEN_UNKNOWN_DEVICE', `device ${report.deviceId} is not registered`);
+          const outcome = await parts.rollouts.report(device, report);
+          await parts.cache.setDeviceState(device.id, {
+            kind: report.kind,
+            version: report.version,
+            state: report.state,
+            rollout_id: outcome.rollout_id,
+            reported_at: new Date().toISOString(),
+          });
+        },
+      });
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await parts.close();
+      throw err;
+    }
+  }
   const port = (server.address() as AddressInfo).port;
   parts.logger.info({ port, keyId: parts.keyring.active?.keyId, storage: parts.store.kind }, 'OTA API listening');
   return {
     parts,
+    statusConsumer,
     server,
     port,
     url: `http://127.0.0.1:${port}`,
     async close() {
+      await statusConsumer?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
