@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TelemetryEnriched } from '@zenthos/schemas';
@@ -29,7 +30,17 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
     const workload = makeWorkload(t.devices, 10_000, { duplicateRate: 0.05, invalidRate: 0.01 });
     expect(workload.inputs).toHaveLength(10_000);
     expect(workload.uniqueValid.size).toBe(9_400);
-    await produceRaw(t, workload.inputs);
+    // Some records carry a W3C trace context, as the MQTT bridge writes it.
+    const traced = new Map<string, string>();
+    workload.inputs.forEach((r, i) => {
+      if (i % 100 === 0 && r.value && !traced.has(r.value.message_id)) traced.set(r.value.message_id, randomBytes(16).toString('hex'));
+    });
+    // A device retrying a message sends it with the same trace context.
+    const inputs = workload.inputs.map((r) => {
+      const traceId = r.value && traced.get(r.value.message_id);
+      return traceId ? { ...r, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } } : r;
+    });
+    await produceRaw(t, inputs);
 
     const config = loadProcessorConfig({ ...t.processorEnv, PROCESSOR_INSTANCE_ID: 'in-process' });
     processor = await startProcessor(config, { name: 'telemetry', ops: false });
@@ -57,6 +68,16 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
     }
     expect(reasons).toEqual(workload.invalidByReason);
 
+    // The trace continues: same trace id, a new parent span (the processor's).
+    const tracedOut = enriched.filter((_r, i) => traced.has(values[i]!.message_id) && workload.uniqueValid.has(values[i]!.message_id));
+    expect(tracedOut.length).toBeGreaterThan(50);
+    for (const r of tracedOut) {
+      const [, traceId, spanId] = r.headers.traceparent!.toString().split('-');
+      const v = values[enriched.indexOf(r)]!;
+      expect(traceId).toBe(traced.get(v.message_id));
+      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+    }
+
     // Records in/out/dead-lettered per processor (20 garbage records never reach a processor).
     const m = processor.metrics;
     expect([m.count('telemetry-validate', 'forward'), m.count('telemetry-validate', 'dead_letter')]).toEqual([9_920, 60]);
@@ -68,7 +89,13 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
     expect(text).toMatch(/zenthos_worker_processing_time_seconds_count\{[^}]*\} \d+/);
     expect(text).toMatch(/zenthos_dlq_messages_total\{[^}]*reason="ZEN_UNKNOWN_DEVICE"[^}]*\} 20/);
 
-    // Every source record is committed: the group has no lag left on any partition.
+    // Every source record is committed: the group has no lag left on any partition (also as `zenthos lag` prints it).
+    const lagCli = await exec(process.execPath, [cliBin, 'lag', '--json'], { env: { ...process.env, ...t.processorEnv } });
+    const lagRows = lagCli.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { group: string; lag: number });
+    expect(lagRows.filter((r) => r.group === `${t.prefix}.processor.telemetry`).map((r) => r.lag)).toEqual([0, 0, 0, 0]);
     const lag = await consumerLag(t.admin, { group: `${t.prefix}.processor.telemetry` });
     expect(lag.map((l) => [l.topic, l.lag])).toEqual([0, 1, 2, 3].map(() => [t.topic('telemetry.raw'), 0]));
     expect(lag.reduce((sum, l) => sum + l.end, 0)).toBe(10_000);

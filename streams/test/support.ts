@@ -121,6 +121,7 @@ export interface RawInput {
   readonly key: string;
   readonly value?: TelemetryRaw;
   readonly bytes?: Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Test input with what the pipeline must make of it. */
@@ -230,6 +231,7 @@ export async function produceRaw(t: StreamsTestEnv, inputs: readonly RawInput[])
         chunk.map(async (r) => ({
           topic,
           key: r.key,
+          ...(r.headers ? { headers: r.headers } : {}),
           value: r.bytes ?? (await t.serde.encode(subject, r.value as never, { schema: contracts['telemetry-raw'].schema })),
         })),
       );
