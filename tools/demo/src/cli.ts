@@ -62,6 +62,11 @@ export function registerDemoCommands(program: Command): void {
         process.stderr.write(printSummary(summary));
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         if (summary.interrupted) process.exitCode = 130;
+      } catch (err) {
+        // Ctrl-C before the devices ran: everything started was stopped; nothing to summarize.
+        if (!abort.signal.aborted) throw err;
+        process.stderr.write('demo interrupted before it ran; every service it started is stopped\n');
+        process.exitCode = 130;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

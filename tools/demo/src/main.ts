@@ -108,7 +108,13 @@ export async function runDemo(config: DemoConfig, options: DemoOptions, io: Demo
   let failure: unknown;
   try {
     log(`logs: ${logDir}/<service>.log`);
-    platform = await startPlatform(defaultPorts, names, { logDir, env, readyTimeoutMs: config.DEMO_READY_TIMEOUT_MS, progress: log });
+    platform = await startPlatform(defaultPorts, names, {
+      logDir,
+      env,
+      readyTimeoutMs: config.DEMO_READY_TIMEOUT_MS,
+      progress: log,
+      ...(signal ? { signal } : {}),
+    });
     log('every service is ready');
     dlqBefore = await topicRecordCount(config.KAFKA_BROKERS, dlqTopic);
     tap = await openEnvelopeTap(config.AMQP_URL, names.rabbitPrefix);

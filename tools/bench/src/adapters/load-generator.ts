@@ -20,6 +20,8 @@ export interface LoadSettings {
   readonly messagesPerDevice: number;
   /** PUBLISHes awaiting their PUBACK per connection. */
   readonly inFlight: number;
+  /** The run is cut off after this long: unacknowledged messages count as errors. Default 10 min. */
+  readonly timeoutMs?: number;
   /** Called about every second with acknowledged messages so far. */
   readonly onProgress?: (acknowledged: number, errors: number) => void;
 }
@@ -77,11 +79,16 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   let firstPublishMs = Number.POSITIVE_INFINITY;
   let lastAckMs = 0;
   const ticker = setInterval(() => settings.onProgress?.(acknowledged, errors), 1_000);
+  // Bounded: a broker that stops acknowledging must not hang the benchmark. Ending the clients
+  // rejects the publishes still waiting for their PUBACK.
+  const cutOff = setTimeout(() => {
+    for (const c of clients) c.end(true);
+  }, settings.timeoutMs ?? 600_000);
 
   const runDevice = async (client: MqttClient, device: LoadDevice): Promise<void> => {
     let next = 0;
     const one = async (): Promise<void> => {
-      while (next < settings.messagesPerDevice) {
+      while (next < settings.messagesPerDevice && !client.disconnecting && !client.disconnected) {
         next++;
         const messageId = uuidV4(random);
         const nowMs = Date.now();
@@ -116,6 +123,7 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     await Promise.all(clients.map((c, i) => runDevice(c, settings.devices[i] as LoadDevice)));
   } finally {
     clearInterval(ticker);
+    clearTimeout(cutOff);
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
   }
   settings.onProgress?.(acknowledged, errors);

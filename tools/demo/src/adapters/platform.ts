@@ -20,6 +20,8 @@ export interface PlatformOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly readyTimeoutMs?: number;
   readonly progress?: (line: string) => void;
+  /** Aborts the start-up (Ctrl-C): what was started is stopped again. */
+  readonly signal?: AbortSignal;
 }
 
 const STOP_GRACE_MS = 15_000;
@@ -57,7 +59,7 @@ export async function startPlatform(ports: PlatformPorts, names: PlatformNames, 
         services.set(spec.name, p);
         return p;
       });
-      await Promise.all(started.map((p) => p.waitReady(options.readyTimeoutMs ?? 90_000)));
+      await Promise.all(started.map((p) => p.waitReady(options.readyTimeoutMs ?? 90_000, options.signal)));
     }
   } catch (err) {
     await stopAll();

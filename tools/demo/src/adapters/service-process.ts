@@ -45,8 +45,8 @@ export interface ServiceProcess {
   readonly logFile: string;
   /** Set once the process ended. */
   readonly exitCode: number | null | undefined;
-  /** Resolves when `GET readyUrl` answers 200; rejects when the process exits or time runs out. */
-  waitReady(timeoutMs: number): Promise<void>;
+  /** Resolves when `GET readyUrl` answers 200; rejects when the process exits, time runs out or `signal` aborts. */
+  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** SIGTERM (graceful: services finish their batch and commit), SIGKILL after `graceMs`. */
   stop(graceMs: number): Promise<void>;
 }
@@ -111,9 +111,10 @@ export function startService(spec: ServiceSpec, options: { logDir: string; env: 
     get exitCode() {
       return exitCode;
     },
-    async waitReady(timeoutMs) {
+    async waitReady(timeoutMs, signal) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
+        if (signal?.aborted) throw new ZenthosError('ZEN_TIMEOUT', `stopped waiting for ${spec.name}: interrupted`);
         if (exitCode !== undefined) {
           throw new ZenthosError(
             'ZEN_DEPENDENCY_UNAVAILABLE',
