@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Readable } from 'node:stream';
 import { startHarness, type Harness } from './harness';
@@ -281,5 +281,19 @@ describe('releases, signatures and device routes', () => {
     expect(existsSync(join(h.config.OTA_STORAGE_DIR, 'firmware/esp32-s3/v2.0.0.bin'))).toBe(false);
     const again = await h.publish({ device_model: 'esp32-s3', version: 'v2.0.0' }, firmware(8));
     expect(again.status).toBe(201);
+  });
+
+  it('an artifact left under its final name by a crash before COMMIT is never served and is replaced by the next publish', async () => {
+    // What a process killed between rename and COMMIT leaves: the bytes, but no row.
+    const orphan = join(h.config.OTA_STORAGE_DIR, 'firmware/esp32-s3/v3.0.0.bin');
+    mkdirSync(dirname(orphan), { recursive: true });
+    writeFileSync(orphan, Buffer.from('half of an old attempt'));
+    expect((await h.call('GET', '/firmware/esp32-s3/v3.0.0')).status).toBe(404);
+    expect((await h.call('GET', '/firmware/esp32-s3/v3.0.0?download=true')).status).toBe(404);
+    expect(((await (await h.call('GET', '/firmware/esp32-s3/latest')).json()) as { version: string }).version).not.toBe('v3.0.0');
+    const res = await h.publish({ device_model: 'esp32-s3', version: 'v3.0.0' }, firmware(3));
+    expect(res.status).toBe(201);
+    const bytes = Buffer.from(await (await h.call('GET', '/firmware/esp32-s3/v3.0.0?download=true')).arrayBuffer());
+    expect(bytes.equals(firmware(3))).toBe(true);
   });
 });
