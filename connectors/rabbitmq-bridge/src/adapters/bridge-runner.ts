@@ -239,7 +239,19 @@ export function createBridgeRunner(opts: BridgeRunnerOptions): BridgeRunner {
         if (polled.length > 0 && batch.length === 0) deadline = Date.now() + opts.lingerMs;
         batch.push(...polled);
       }
-      if (batch.length > 0) await handleBatch(batch);
+      // An unexpected error must not end the loop silently: the batch is tried again (every
+      // step is idempotent) and /ready reports the problem meanwhile.
+      for (let attempt = 1; batch.length > 0 && !stopping; attempt++) {
+        try {
+          await handleBatch(batch);
+          break;
+        } catch (err) {
+          healthy = false;
+          const delayMs = backoffDelayMs(Math.min(attempt, 20), { initialDelayMs: 500, maxDelayMs: opts.maxBackoffMs });
+          logger.error({ attempt, delayMs, err: (err as Error).message }, 'batch failed; trying it again');
+          await sleep(delayMs, abort.signal).catch(() => undefined);
+        }
+      }
     }
   }
 
