@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { keyIdOf } from '@zenthos/devices';
@@ -80,10 +82,10 @@ describe('signing keys: rotation and revocation', () => {
   });
 });
 
-describe('an OTA API without a webhook secret', () => {
+describe('an OTA API with a small artifact limit and no webhook secret', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ OTA_MAX_ARTIFACT_BYTES: '2048' });
   });
   afterAll(async () => {
     await h?.close();
@@ -94,5 +96,14 @@ describe('an OTA API without a webhook secret', () => {
       body: '{}',
     });
     expect(res.status).toBe(404);
+  });
+
+  it('refuses an upload over the limit with 413 and keeps nothing of it', async () => {
+    const res = await h.publish({ device_model: 'esp32-s3', version: 'v1.0.0' }, Buffer.alloc(5000, 1));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'ZEN_BAD_REQUEST' });
+    expect(readdirSync(join(h.config.OTA_STORAGE_DIR, '.staging'))).toEqual([]);
+    expect((await h.call('GET', '/firmware/esp32-s3/v1.0.0')).status).toBe(404);
+    expect((await h.publish({ device_model: 'esp32-s3', version: 'v1.0.0' }, Buffer.alloc(2048, 1))).status).toBe(201);
   });
 });
