@@ -91,7 +91,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Om
       return fetch(`${ota.url}/releases`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     },
     async close() {
-      const redis = new Redis(config.REDIS_URL);
+      const redis = new Redis(base.REDIS_URL);
       const keys = await redis.keys(`${config.OTA_REDIS_PREFIX}*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
