@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, openAsBlob, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { ZenthosError } from '@zenthos/core';
+import { errorCodes, ZenthosError, type ErrorCode } from '@zenthos/core';
 import { keyIdOf } from '@zenthos/devices';
 import { initTelemetry } from '@zenthos/telemetry';
 import { loadOtaConfig } from './config';
@@ -26,6 +27,35 @@ const withParts = async <T>(fn: (parts: OtaParts) => Promise<T>): Promise<T> => 
 export const runGroup = (program: Command): Command =>
   program.commands.find((c) => c.name() === 'run') ?? program.command('run').description('run one Zenthos service in the foreground');
 
+/** `POST /releases` with a multipart upload; a `{code, message}` answer becomes a ZenthosError. */
+async function publishOverHttp(
+  api: string,
+  token: string | undefined,
+  input: { kind: ReleaseKind; model: string; version: string; file: string; notes?: string },
+): Promise<unknown> {
+  if (!token) throw new ZenthosError('ZEN_UNAUTHORIZED', '--api needs --token or OTA_API_TOKEN (scope publish)');
+  const form = new FormData();
+  form.set('kind', input.kind);
+  form.set('device_model', input.model);
+  form.set('version', input.version);
+  if (input.notes) form.set('release_notes', input.notes);
+  form.set('file', await openAsBlob(input.file), basename(input.file));
+  let res: Response;
+  try {
+    res = await fetch(`${api.replace(/\/+$/, '')}/releases`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  } catch (err) {
+    throw new ZenthosError('ZEN_DEPENDENCY_UNAVAILABLE', `OTA API ${api}: ${(err as Error).message}`, true, { cause: err });
+  }
+  const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+  if (!res.ok) {
+    const code = isErrorCode(body.code) ? body.code : 'ZEN_INTERNAL';
+    throw new ZenthosError(code, `OTA API answered ${res.status}: ${body.message ?? ''}`);
+  }
+  return body;
+}
+
+const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && (errorCodes as readonly string[]).includes(value);
+
 const addReleaseCommands = (program: Command, kind: ReleaseKind): void => {
   const noun = kind === 'firmware' ? 'firmware' : 'model';
   const group = program
@@ -38,8 +68,14 @@ const addReleaseCommands = (program: Command, kind: ReleaseKind): void => {
     .requiredOption('--version <version>', kind === 'firmware' ? 'vMAJOR.MINOR.PATCH' : 'm-YYYYMMDD-<sha>')
     .requiredOption('--file <path>', 'the artifact')
     .option('--notes <text>', 'release notes')
-    .action(async (opts: { model: string; version: string; file: string; notes?: string }) => {
+    .option('--api <url>', 'publish through a running OTA API (POST /releases) instead of the database directly, e.g. from CI')
+    .option('--token <token>', 'API token with the publish scope for --api (default: $OTA_API_TOKEN)')
+    .action(async (opts: { model: string; version: string; file: string; notes?: string; api?: string; token?: string }) => {
       if (!existsSync(opts.file)) throw new ZenthosError('ZEN_BAD_REQUEST', `no file ${opts.file}`);
+      if (opts.api) {
+        print(await publishOverHttp(opts.api, opts.token ?? process.env.OTA_API_TOKEN, { kind, ...opts }));
+        return;
+      }
       print(
         await withParts(async (p) => {
           const staged = await p.releases.stage(createReadStream(opts.file));

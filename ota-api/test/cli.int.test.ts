@@ -129,6 +129,62 @@ describe('zenthos CLI: db, devices, tokens, firmware, rollout, keys', () => {
     expect(await json('firmware', 'yank', 'esp32-s3', 'v1.0.0', '--reason', 'bad')).toMatchObject({ yank_reason: 'bad' });
   });
 
+  it('firmware publish --api goes through POST /releases with a publish token', async () => {
+    const file = join(h.dir, 'fw2.bin');
+    writeFileSync(file, Buffer.alloc(3000, 8));
+    const rel = await json<{ version: string; source: string; size: number }>(
+      'firmware',
+      'publish',
+      '--model',
+      'esp32-s3',
+      '--version',
+      'v1.5.0',
+      '--file',
+      file,
+      '--api',
+      h.ota.url,
+      '--token',
+      h.tokens.publish,
+    );
+    expect(rel).toMatchObject({ version: 'v1.5.0', source: 'upload', size: 3000 });
+    await expect(
+      run(
+        'firmware',
+        'publish',
+        '--model',
+        'esp32-s3',
+        '--version',
+        'v1.5.0',
+        '--file',
+        file,
+        '--api',
+        h.ota.url,
+        '--token',
+        h.tokens.publish,
+      ),
+    ).rejects.toMatchObject({
+      code: 'ZEN_CONFLICT',
+    });
+    await expect(
+      run(
+        'firmware',
+        'publish',
+        '--model',
+        'esp32-s3',
+        '--version',
+        'v1.6.0',
+        '--file',
+        file,
+        '--api',
+        h.ota.url,
+        '--token',
+        h.tokens.read,
+      ),
+    ).rejects.toMatchObject({
+      code: 'ZEN_FORBIDDEN',
+    });
+  });
+
   it('keys generate, add-public, list and revoke', async () => {
     const out = join(h.dir, 'new-key.pem');
     const generated = await json<{ key_id: string }>('keys', 'generate', '--out', out);
