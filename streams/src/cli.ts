@@ -4,6 +4,7 @@ import type { Admin } from 'kafkajs';
 import { ZenthosError, createLogger } from '@zenthos/core';
 import { createKafkajs, createKafkajsProducer } from '@zenthos/kafka';
 import { initTelemetry } from '@zenthos/telemetry';
+import { createHttpRegistryClient } from '@zenthos/schemas';
 import { loadProcessorConfig, loadStreamsConfig } from './config';
 import { parseTime, type DeadLetterFilter } from './domain/dead-letter';
 import { describeJson, describeMermaid, describeTree } from './domain/describe';
@@ -12,6 +13,7 @@ import { zenthosTopology } from './domain/zenthos-topology';
 import { listDeadLetters, replayDeadLetters } from './adapters/dead-letter-admin';
 import { consumerLag } from './adapters/lag';
 import { applyTopics, missingTopics } from './adapters/topic-admin';
+import { checkSubjects, registerSubjects } from './adapters/subjects';
 import { startProcessor } from './main';
 
 const out = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -113,7 +115,7 @@ export function registerStreamsCommands(program: Command): void {
     .command('check')
     .description('check the topology: unknown parents, cycles, missing topics or subjects, incompatible schemas (exit 1 on any problem)')
     .option('--file <path>', 'a topology JSON file instead of the built-in one')
-    .option('--live', 'also check that the broker has every topic')
+    .option('--live', 'also check the broker (every topic exists) and the schema registry (every subject registered and compatible)')
     .action(async (o: { file?: string; live?: boolean }) => {
       const t = loadTopology(o.file);
       const problems = checkTopology(t).map((p) => `${p.code}: ${p.message}`);
@@ -122,6 +124,8 @@ export function registerStreamsCommands(program: Command): void {
         for (const topic of await withAdmin(({ admin }) => missingTopics(admin, t, prefix))) {
           problems.push(`missing-topic: topic "${topic}" does not exist on the broker (run zenthos topology apply)`);
         }
+        const registry = createHttpRegistryClient({ url: loadStreamsConfig(process.env).SCHEMA_REGISTRY_URL });
+        for (const p of await checkSubjects(registry, t, prefix)) problems.push(`${p.code}: ${p.message}`);
       }
       if (problems.length === 0) {
         out('topology ok');
@@ -134,11 +138,17 @@ export function registerStreamsCommands(program: Command): void {
     .command('apply')
     .description('create or alter the topology topics (partitions, retention, compaction) idempotently')
     .option('--dry-run', 'show what would change without changing anything')
+    .option('--register-subjects', "also register every subject's schema in the schema registry (SCHEMA_REGISTRY_URL)")
     .option('--file <path>', 'a topology JSON file instead of the built-in one')
-    .action(async (o: { dryRun?: boolean; file?: string }) => {
+    .action(async (o: { dryRun?: boolean; file?: string; registerSubjects?: boolean }) => {
       const t = loadTopology(o.file);
-      const prefix = loadStreamsConfig(process.env).STREAMS_TOPIC_PREFIX;
+      const config = loadStreamsConfig(process.env);
+      const prefix = config.STREAMS_TOPIC_PREFIX;
       const changes = await withAdmin(({ admin }) => applyTopics(admin, t, prefix, { dryRun: o.dryRun }));
+      if (o.registerSubjects && !o.dryRun) {
+        const ids = await registerSubjects(createHttpRegistryClient({ url: config.SCHEMA_REGISTRY_URL }), t, prefix);
+        for (const [subject, id] of Object.entries(ids)) err(`subject ${subject} → schema id ${id}`);
+      }
       out(
         table(
           changes.map((c) => ({

@@ -53,3 +53,4 @@ export { listDeadLetters, replayDeadLetters } from './adapters/dead-letter-admin
 export { createProcessorRunner, type ProcessorRunner, type ProcessorRunnerSettings } from './adapters/kafka-runner';
 export { createSerdeCodec } from './adapters/serde-codec';
 export { createRecordTracer } from './adapters/tracing';
+export { checkSubjects, registerSubjects } from './adapters/subjects';

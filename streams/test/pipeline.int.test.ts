@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { TelemetryEnriched } from '@zenthos/schemas';
+import { contracts, createHttpRegistryClient, type TelemetryEnriched } from '@zenthos/schemas';
+import { checkSubjects, registerSubjects } from '../src/adapters/subjects';
+import type { Topology } from '../src/domain/topology';
+import { zenthosTopology } from '../src/domain/zenthos-topology';
 import { loadProcessorConfig } from '../src/config';
 import { listDeadLetters } from '../src/adapters/dead-letter-admin';
 import { consumerLag } from '../src/adapters/lag';
@@ -130,5 +133,29 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
     expect(enriched).toHaveLength(9_420);
     // Nothing new was dead-lettered by the replay.
     expect(await listDeadLetters({ brokers: env.KAFKA_BROKERS, admin: t.admin }, t.topic('dlq'), {})).toHaveLength(100);
+  });
+
+  it('checks subjects against the running registry and registers the missing ones (topology check --live, apply --register-subjects)', async () => {
+    const registry = createHttpRegistryClient({ url: t.registry.url });
+    // The processors registered what they used; the other kinds have seen no traffic.
+    const before = await checkSubjects(registry, zenthosTopology, t.prefix);
+    expect(before.map((p) => p.code)).toEqual(Array(6).fill('missing-subject'));
+    expect(before.map((p) => p.node)).not.toContain(`${t.prefix}.telemetry.raw-value`);
+
+    await registerSubjects(registry, zenthosTopology, t.prefix);
+    expect(await checkSubjects(registry, zenthosTopology, t.prefix)).toEqual([]);
+
+    // A new required field without a default breaks BACKWARD compatibility: named, with the subject.
+    const raw = contracts['telemetry-raw'].schema;
+    const changed: Topology = {
+      ...zenthosTopology,
+      subjects: {
+        ...zenthosTopology.subjects,
+        'telemetry.raw-value': { schema: { ...raw, fields: [...raw.fields, { name: 'battery_pct', type: 'int' }] } },
+      },
+    };
+    expect(await checkSubjects(registry, changed, t.prefix)).toEqual([
+      expect.objectContaining({ code: 'incompatible-schema', node: `${t.prefix}.telemetry.raw-value` }),
+    ]);
   });
 });
