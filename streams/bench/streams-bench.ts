@@ -4,7 +4,7 @@
 // kafka-consumer-perf-test) on the same topic in the same run. Prints a summary and writes JSON
 // to bench-results/.
 //
-//   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500
+//   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500 --batch-max 500
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const records = arg('records', 20_000);
   const latencyRecords = arg('latency-records', 2_000);
   const rate = arg('rate', 500);
+  const batchMax = arg('batch-max', 500);
   const t = await createStreamsTestEnv(100);
   try {
     // 1. A backlog of raw records (5% duplicate message_ids, as devices retrying do).
@@ -80,7 +81,12 @@ async function main(): Promise<void> {
     const kafkaPerf = await kafkaConsumerPerf(t.topic('telemetry.raw'), records);
 
     // 3. The processor over the same backlog, measured from its first commit to its last.
-    const config = loadProcessorConfig({ ...t.processorEnv, PROCESSOR_INSTANCE_ID: 'bench', LOG_LEVEL: 'warn' });
+    const config = loadProcessorConfig({
+      ...t.processorEnv,
+      PROCESSOR_INSTANCE_ID: 'bench',
+      LOG_LEVEL: 'warn',
+      PROCESSOR_BATCH_MAX: String(batchMax),
+    });
     const startedAt = Date.now();
     const processor = await startProcessor(config, { name: 'telemetry', ops: false });
     const firstCommitAt = await waitCommitted(t, 1, 120_000);

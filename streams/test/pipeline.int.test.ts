@@ -120,7 +120,19 @@ describe('telemetry pipeline against Kafka, the registry, Postgres and Redis', (
 
     const childEnv = { ...process.env, ...t.processorEnv };
     const list = await exec(process.execPath, [cliBin, 'dlq', 'list', '--reason', 'ZEN_UNKNOWN_DEVICE', '--json'], { env: childEnv });
-    expect(list.stdout.trim().split('\n')).toHaveLength(20);
+    const listed = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; reason: string; processor: string });
+    expect(listed).toHaveLength(20);
+    expect(listed.every((d) => d.reason === 'ZEN_UNKNOWN_DEVICE' && d.processor === 'telemetry-enrich')).toBe(true);
+    const shown = JSON.parse((await exec(process.execPath, [cliBin, 'dlq', 'show', listed[0]!.id], { env: childEnv })).stdout) as {
+      reason: string;
+      source: { topic: string };
+      value_hex: string;
+    };
+    expect(shown).toMatchObject({ reason: 'ZEN_UNKNOWN_DEVICE', source: { topic: t.topic('telemetry.raw') } });
+    expect(shown.value_hex.startsWith('00')).toBe(true); // Confluent wire format: magic byte 0
     const replay = await exec(process.execPath, [cliBin, 'dlq', 'replay', '--reason', 'ZEN_UNKNOWN_DEVICE', '--since', '1h'], {
       env: childEnv,
     });
