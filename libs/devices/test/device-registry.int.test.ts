@@ -113,4 +113,16 @@ describe('device registry against Postgres', () => {
     expect((await registry.listDevices({ model: 'esp32-cam' })).map((d) => d.id)).toEqual(['cam-1', 'to-revoke']);
     expect((await registry.listDevices({ tag: 'beta' })).map((d) => d.id)).toEqual(['cam-1']);
   });
+
+  it('revokedCredentials answers which credentials are revoked, fresh from Postgres', async () => {
+    const a = await registry.registerDevice({ id: 'batch-a', model: 'esp32-s3' });
+    const b = await registry.registerDevice({ id: 'batch-b', model: 'esp32-s3' });
+    const ja = (await registry.verifyDeviceToken(a.token)).credentialId;
+    const jb = (await registry.verifyDeviceToken(b.token)).credentialId;
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect(await registry.revokedCredentials([ja, jb])).toEqual(new Set());
+    await registry.revokeDevice('batch-b');
+    expect(await registry.revokedCredentials([ja, jb, unknown, 'not-a-uuid'])).toEqual(new Set([jb, unknown, 'not-a-uuid']));
+    expect(await registry.revokedCredentials([])).toEqual(new Set());
+  });
 });

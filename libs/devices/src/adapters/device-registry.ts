@@ -62,6 +62,12 @@ export interface DeviceRegistry {
    * ZEN_DEVICE_TOKEN_EXPIRED or ZEN_DEVICE_REVOKED.
    */
   verifyDeviceToken(token: string): Promise<DeviceIdentity>;
+  /**
+   * The revocation check, fresh from Postgres (no cache): which of these credential ids
+   * (token `jti`s) are revoked, belong to a revoked device, or are not on record. Meant for
+   * periodic re-checks of live sessions, in batches of any size.
+   */
+  revokedCredentials(credentialIds: readonly string[]): Promise<Set<string>>;
   /** Revokes the device and every credential it has; ZEN_NOT_FOUND for an unknown id. */
   revokeDevice(deviceId: string): Promise<void>;
   getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
@@ -109,6 +115,7 @@ const toRecord = (r: DeviceRow): DeviceRecord => ({
   revokedAt: r.revoked_at,
 });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEVICE_COLUMNS = 'id, model, owner, tags, metadata, created_at, last_seen, firmware_version, model_version, revoked_at';
 // Past this many cached credentials the cache starts over: bounded memory under a flood of
 // distinct (possibly forged but well-signed, i.e. leaked) tokens.
@@ -215,6 +222,23 @@ export function createDeviceRegistry(options: DeviceRegistryOptions): DeviceRegi
       if (state === 'revoked') throw new ZenthosError('ZEN_DEVICE_REVOKED', `credentials of device ${claims.sub} are revoked`);
       if (state === 'unknown') throw new ZenthosError('ZEN_DEVICE_TOKEN_INVALID', `device token of ${claims.sub} is not on record`);
       return { deviceId: claims.sub, model: claims.model, credentialId: claims.jti };
+    },
+
+    async revokedCredentials(credentialIds) {
+      const revoked = new Set<string>();
+      const ids = credentialIds.filter((id) => UUID.test(id));
+      for (const id of credentialIds) if (!UUID.test(id)) revoked.add(id);
+      for (let i = 0; i < ids.length; i += 5_000) {
+        const batch = ids.slice(i, i + 5_000);
+        const { rows } = await pool.query<{ id: string }>(
+          `SELECT c.id::text AS id FROM device_credentials c JOIN devices d ON d.id = c.device_id
+            WHERE c.id = ANY($1::uuid[]) AND c.revoked_at IS NULL AND d.revoked_at IS NULL`,
+          [batch],
+        );
+        const valid = new Set(rows.map((r) => r.id));
+        for (const id of batch) if (!valid.has(id.toLowerCase())) revoked.add(id);
+      }
+      return revoked;
     },
 
     async revokeDevice(deviceId) {
