@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { commonEnv, loadConfig, sleep } from '@zenthos/core';
-import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
+import { createPool, createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
+import { createTcpProxy } from '@zenthos/testing';
 import { createMemoryDedupeStore } from '../src/adapters/memory-dedupe-store';
 import { createRedisDedupeStore, type ClosableDedupeStore } from '../src/adapters/redis-dedupe-store';
 import { createPostgresDeviceRegistry, type PostgresDeviceRegistry } from '../src/adapters/postgres-device-registry';
@@ -125,5 +126,30 @@ describe('Postgres device registry', () => {
   it('registers an unknown device when asked', async () => {
     expect(await registry.register({ id: 'new-1', model: 'esp32-s3' })).toMatchObject({ id: 'new-1', model: 'esp32-s3', revoked: false });
     expect(await registry.register({ id: 'new-1', model: 'other' })).toMatchObject({ id: 'new-1', model: 'esp32-s3' });
+  });
+
+  it('starts while Postgres is away, answers lookups with retriable errors, and caches again once it is back', async () => {
+    await db.pool.query(`INSERT INTO devices (id, model) VALUES ('dev-9', 'esp32-s3') ON CONFLICT DO NOTHING`);
+    const proxy = await createTcpProxy(Number(new URL(db.url).port || 5432));
+    await proxy.cut();
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const pool = createPool(url.toString(), { max: 2 });
+    const errors: string[] = [];
+    const away = createPostgresDeviceRegistry({ pool, url: url.toString(), onError: (e) => errors.push(e.code) });
+    try {
+      await away.start();
+      await expect(away.get('dev-9')).rejects.toMatchObject({ code: 'ZEN_DEPENDENCY_UNAVAILABLE', retriable: true });
+      await proxy.restore();
+      await waitFor('lookups to work and be cached again', async () => {
+        const d = await away.get('dev-9').catch(() => undefined);
+        return d?.id === 'dev-9' && away.cacheSize() === 1;
+      });
+      expect(errors).toContain('ZEN_DEPENDENCY_UNAVAILABLE');
+    } finally {
+      await away.close();
+      await pool.end();
+      await proxy.close();
+    }
   });
 });

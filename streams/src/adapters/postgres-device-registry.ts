@@ -23,7 +23,7 @@ export interface PostgresDeviceRegistrySettings {
 
 /** The device registry as the enrich processor sees it, plus lifecycle. */
 export interface PostgresDeviceRegistry extends DeviceLookup, DeviceActivity {
-  /** Starts listening for changes; until then nothing is cached. */
+  /** Starts listening for changes (retrying in the background while Postgres is away); until then nothing is cached. */
   start(): Promise<void>;
   /** Writes pending sightings now. */
   flushActivity(): Promise<void>;
@@ -105,14 +105,33 @@ export function createPostgresDeviceRegistry(settings: PostgresDeviceRegistrySet
       cache.clear();
       settings.onError?.(unavailable(err));
       void client.end().catch(() => undefined);
-      if (!closed) setTimeout(() => void connectListener().catch((e: unknown) => settings.onError?.(unavailable(e))), 1_000).unref();
+      scheduleReconnect();
     });
-    await client.connect();
-    await client.query(`LISTEN ${DEVICES_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${DEVICES_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     listener = client;
     epoch++;
     cache.clear();
     listening = true;
+  };
+
+  // Until the listener is back nothing is cached (see `listening`), so lookups stay correct.
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  const scheduleReconnect = (): void => {
+    if (closed || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void connectListener().catch((e: unknown) => {
+        settings.onError?.(unavailable(e));
+        scheduleReconnect();
+      });
+    }, 1_000);
+    reconnectTimer.unref();
   };
 
   let sightings = new Map<string, DeviceSighting>();
@@ -160,8 +179,11 @@ export function createPostgresDeviceRegistry(settings: PostgresDeviceRegistrySet
 
   return {
     async start() {
+      // A database that is down at start-up is not fatal: lookups retry through the runner,
+      // and the listener keeps trying in the background.
       await connectListener().catch((err: unknown) => {
-        throw unavailable(err);
+        settings.onError?.(unavailable(err));
+        scheduleReconnect();
       });
     },
     get(deviceId) {
@@ -197,6 +219,7 @@ export function createPostgresDeviceRegistry(settings: PostgresDeviceRegistrySet
     async close() {
       closed = true;
       clearInterval(timer);
+      clearTimeout(reconnectTimer);
       await flushActivity();
       await listener?.end().catch(() => undefined);
     },
