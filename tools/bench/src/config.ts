@@ -5,6 +5,8 @@ export const benchConfigShape = {
   KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
   /** The benchmark creates (and drops) its own database next to this one; the user must be allowed to. */
   DATABASE_URL: commonEnv.DATABASE_URL,
+  /** The processor's deduplication marks of the run are deleted from it at the end. */
+  REDIS_URL: commonEnv.REDIS_URL,
   /** JSON results are written here (git-ignored). */
   BENCH_RESULTS_DIR: env.string('bench-results'),
   /** Mosquitto of the local stack, for the raw MQTT baseline. */

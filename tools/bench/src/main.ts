@@ -5,7 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
-import { deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
+import { deleteRedisKeys, deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
 import type { BenchConfig } from './config';
 import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
@@ -249,6 +249,9 @@ export async function runEndToEndBench(
       log(`could not delete the benchmark topics: ${(err as Error).message}`),
     );
     await db?.drop().catch((err: unknown) => log(`could not drop the benchmark database: ${(err as Error).message}`));
+    await deleteRedisKeys(config.REDIS_URL, [`${topicPrefix}:*`]).catch((err: unknown) =>
+      log(`could not delete the benchmark's Redis keys: ${(err as Error).message}`),
+    );
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -15,6 +15,7 @@ export {
 export { planRollout, parseStagePercents, demoVersions, type RolloutPlan } from './domain/rollout-plan';
 export { projectRoot, freePort, portInUse, startService, runZenthos, tailOf, type ServiceProcess } from './adapters/service-process';
 export { startPlatform, deleteTopics, topicRecordCount, type Platform, type PlatformOptions } from './adapters/platform';
+export { deleteRedisKeys } from './adapters/redis';
 export { openEnvelopeTap, drainQueue, deleteRabbitObjects, type EnvelopeTap, type Envelope } from './adapters/rabbit';
 export { runDemo, telemetryCount, type DemoOptions, type DemoSummary, type DemoIo } from './main';
 export { registerDemoCommands } from './cli';

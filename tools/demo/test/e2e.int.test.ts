@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { commonEnv, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import {
@@ -20,6 +19,7 @@ import {
 } from '@zenthos/simulator';
 import {
   deleteRabbitObjects,
+  deleteRedisKeys,
   deleteTopics,
   drainQueue,
   freePort,
@@ -165,13 +165,7 @@ describe('20 simulated devices through the whole platform', () => {
     await platform?.stop();
     await deleteTopics(base.KAFKA_BROKERS, names.topicPrefix, [names.registryTopic]).catch(() => undefined);
     await deleteRabbitObjects(base.AMQP_URL, names.rabbitPrefix).catch(() => undefined);
-    const redis = new Redis(base.REDIS_URL, { lazyConnect: true });
-    await redis.connect();
-    for (const pattern of [`${names.redisPrefix}*`, `${names.topicPrefix}:*`]) {
-      const keys = await redis.keys(pattern);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-    redis.disconnect();
+    await deleteRedisKeys(base.REDIS_URL, [`${names.redisPrefix}*`, `${names.topicPrefix}:*`]).catch(() => undefined);
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });

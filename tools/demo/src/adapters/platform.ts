@@ -68,13 +68,28 @@ export async function startPlatform(ports: PlatformPorts, names: PlatformNames, 
   return { ports, names, specs, services, stop: stopAll };
 }
 
-/** Deletes the Kafka topics of a throw-away prefix (and the registry's topic), for tests and benchmarks. */
+/**
+ * Deletes the Kafka topics of a throw-away prefix (and the registry's topic) and the consumer
+ * groups named after it (`<prefix>.processor.*`, `<prefix>-timescale-sink` …), for tests and
+ * benchmarks.
+ */
 export async function deleteTopics(brokers: readonly string[], prefix: string, extra: readonly string[] = []): Promise<number> {
   const admin = createKafkajs({ brokers: [...brokers], clientId: 'zenthos-cleanup' }).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`) || extra.includes(t));
     if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    // A group can be deleted only once its last member left; stopped services may take a moment.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+      if (groups.length === 0) break;
+      const failed = await admin.deleteGroups(groups).then(
+        (results) => results.filter((r) => r.errorCode !== 0).length,
+        () => groups.length,
+      );
+      if (failed === 0) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
     return topics.length;
   } finally {
     await admin.disconnect();
