@@ -1,5 +1,5 @@
 # Thin aliases (spec §16); the npm scripts do the work.
-.PHONY: dev-up dev-down test demo status
+.PHONY: dev-up dev-down test demo bench status
 
 dev-up:
 	bash scripts/run.sh deps && scripts/with-node npm run --silent build && scripts/with-node zenthos stack up
@@ -15,3 +15,6 @@ test:
 
 demo:
 	npm run demo
+
+bench:
+	npm run bench
