@@ -5,6 +5,7 @@ import { createRdkafkaConsumer } from '@zenthos/kafka';
 import { createSerde, type Serde } from '@zenthos/schemas';
 import { createPool, migrate, pingDatabase, type Pool } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadOrCreateEd25519Key, type DeviceRegistry } from '@zenthos/devices';
+import type { Tracer } from '@opentelemetry/api';
 import type { Telemetry } from '@zenthos/telemetry';
 import type { OtaConfig } from './config';
 import { createApiTokens, type ApiTokens } from './adapters/api-tokens';
@@ -47,6 +48,8 @@ export interface OtaPartsOptions {
   readonly fetch?: typeof fetch;
   /** OpenTelemetry for spans and metrics; without it /metrics uses plain in-process counters. */
   readonly telemetry?: Telemetry;
+  /** Tracer of request spans; the telemetry's, else the global one. */
+  readonly tracer?: Tracer;
   /** Avro serde for status records (OTA_STATUS_FROM_KAFKA); from SCHEMA_REGISTRY_URL by default. */
   readonly serde?: Pick<Serde, 'decode'>;
 }
@@ -180,6 +183,7 @@ export async function startOtaServer(config: OtaConfig, options: OtaPartsOptions
     maxArtifactBytes: config.OTA_MAX_ARTIFACT_BYTES,
     onlineWindowS: config.OTA_ONLINE_WINDOW_S,
     s3Redirect: config.OTA_S3_REDIRECT,
+    ...(options.tracer ? { tracer: options.tracer } : options.telemetry ? { tracer: options.telemetry.tracer } : {}),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.OTA_PORT, config.OTA_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));

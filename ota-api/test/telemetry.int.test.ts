@@ -1,3 +1,4 @@
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { initTelemetry, type Telemetry } from '@zenthos/telemetry';
 import { startHarness, type Harness } from './harness';
 
@@ -57,5 +58,25 @@ describe('the OTA API with OpenTelemetry', () => {
     expect(value('zenthos_ota_rollout_devices', `rollout_id="${rollout.id}"`, 'state="pending"')).toBe(1);
     expect(value('zenthos_fleet_devices_by_firmware', 'device_model="esp32-g"', 'firmware_version="v1.0.0"')).toBe(2);
     expect(value('zenthos_fleet_devices_by_firmware', 'device_model="esp32-g"', 'firmware_version="v2.0.0"')).toBe(1);
+  });
+
+  it('records one span per request, named by route, with method and status', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const traced = await startHarness({}, { tracer: provider.getTracer('ota-test') });
+    try {
+      await traced.call('GET', '/health');
+      await traced.call('GET', '/firmware/esp32-s3/latest');
+      await traced.call('GET', '/nowhere');
+      const spans = exporter.getFinishedSpans().map((s) => [s.name, s.attributes['http.response.status_code'], s.attributes['http.route']]);
+      expect(spans).toEqual([
+        ['ota GET /health', 200, '/health'],
+        ['ota GET /firmware/:device_model/:version', 404, '/firmware/:device_model/:version'],
+        ['ota GET unmatched', 404, 'unmatched'],
+      ]);
+    } finally {
+      await traced.close();
+      await provider.shutdown();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { isZenthosError, type Logger, type ReadinessCheck } from '@zenthos/core';
 import type { DeviceRegistry } from '@zenthos/devices';
 import { httpStatusOf } from '../../errors';
@@ -31,6 +31,8 @@ export interface OtaAppDeps {
   readonly maxArtifactBytes: number;
   readonly onlineWindowS: number;
   readonly s3Redirect: boolean;
+  /** Where request spans go; the global tracer (no-op without an SDK) by default. */
+  readonly tracer?: Tracer;
 }
 
 /** What the route modules need from {@link createOtaApp}. */
@@ -46,9 +48,7 @@ export function createOtaApp(deps: OtaAppDeps): express.Express {
   const { devices, tokens, keyring, metrics, logger } = deps;
   const auth = createAuth(tokens, devices);
   const json = express.json({ limit: '1mb' });
-  // The global tracer: @zenthos/telemetry registers the SDK in `zenthos run ota`; without it
-  // spans are no-ops.
-  const tracer = trace.getTracer('@zenthos/ota-api');
+  const tracer = deps.tracer ?? trace.getTracer('@zenthos/ota-api');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
