@@ -1,4 +1,4 @@
-import { parseProducerPerformance } from './baselines';
+import { parseProducerPerformance } from './producer-perf';
 
 describe('parseProducerPerformance', () => {
   it('reads the final summary line of kafka-producer-perf-test', () => {
