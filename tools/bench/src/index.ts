@@ -17,12 +17,7 @@ export {
 export { runLoad, nowEpochMs, type LoadDevice, type LoadSettings, type LoadResult } from './adapters/load-generator';
 export { createResourceSampler, sampleProcess, type ProcessUsage, type ResourceSampler } from './adapters/proc-sampler';
 export { installArrivalClock, arrivals, arrivalCount, telemetryTotals } from './adapters/arrivals';
-export {
-  mosquittoBaseline,
-  kafkaProducerBaseline,
-  copyBaseline,
-  parseProducerPerformance,
-  type BaselineResult,
-} from './adapters/baselines';
+export { mosquittoBaseline, kafkaProducerBaseline, copyBaseline, type BaselineResult } from './adapters/baselines';
+export { parseProducerPerformance } from './domain/producer-perf';
 export { runEndToEndBench, runStageBench, resolveStage, type EndToEndResult, type BenchIo } from './main';
 export { registerBenchCommands } from './cli';
