@@ -209,14 +209,7 @@ export async function startOtaServer(config: OtaConfig, options: OtaPartsOptions
           const device = await parts.devices.getDevice(report.deviceId);
           if (!device || device.model !== report.deviceModel)
             throw new ZenthosError('ZEN_UNKNOWN_DEVICE', `device ${report.deviceId} is not registered`);
-          const outcome = await parts.rollouts.report(device, report);
-          await parts.cache.setDeviceState(device.id, {
-            kind: report.kind,
-            version: report.version,
-            state: report.state,
-            rollout_id: outcome.rollout_id,
-            reported_at: new Date().toISOString(),
-          });
+          await parts.rollouts.report(device, report);
         },
       });
     } catch (err) {

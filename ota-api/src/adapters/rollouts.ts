@@ -59,7 +59,10 @@ export interface RolloutService {
   get(id: string): Promise<RolloutView>;
   list(filter?: { status?: string | undefined; deviceModel?: string | undefined }): Promise<RolloutView[]>;
   act(id: string, action: RolloutAction, reason?: string): Promise<RolloutView>;
-  /** Records a device report; pauses the rollout when its stage crosses the threshold. */
+  /**
+   * Records a device report (Postgres, and the last one per device in the cache); pauses the
+   * rollout when its stage crosses the threshold. The one path for HTTP and MQTT reports.
+   */
   report(device: DeviceRecord, report: OtaReport): Promise<ReportOutcome>;
   /** The rollouts a device takes part in, with its state in each. */
   deviceRollouts(
@@ -236,6 +239,14 @@ export function createRolloutService(pool: Pool, cache: OtaCache): RolloutServic
         return { rollout_id: rollout.id, rollout_status: 'paused', paused: true, model: rollout.device_model };
       });
       if (outcome.paused && outcome.model) await cache.invalidateLatest(report.kind, outcome.model);
+      // Spec §11: the device's last OTA state also lives in Redis, with a TTL.
+      await cache.setDeviceState(device.id, {
+        kind: report.kind,
+        version: report.version,
+        state: report.state,
+        rollout_id: outcome.rollout_id,
+        reported_at: new Date().toISOString(),
+      });
       return { rollout_id: outcome.rollout_id, rollout_status: outcome.rollout_status, paused: outcome.paused };
     },
 

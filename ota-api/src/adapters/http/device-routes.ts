@@ -10,8 +10,8 @@ import { param, str } from './params';
 
 /** Device routes (spec §5): release metadata and binaries, OTA reports, the GitHub webhook. */
 export function registerDeviceRoutes(app: express.Express, { deps, auth, json }: RouteContext): void {
-  const { releases, devices, rollouts, cache, webhook } = deps;
-  const serveRelease = (kind: ReleaseKind) => async (req: Request, res: Response) => {
+  const { releases, devices, rollouts, webhook } = deps;
+  const handleRelease = (kind: ReleaseKind) => async (req: Request, res: Response) => {
     const model = param(req, 'device_model');
     const version = param(req, 'version');
     const caller = await auth.caller(req);
@@ -37,8 +37,8 @@ export function registerDeviceRoutes(app: express.Express, { deps, auth, json }:
     const { yanked_at: _y, yank_reason: _r, source: _s, ...body } = metadata;
     res.set('cache-control', 'no-store').json({ kind, ...body });
   };
-  app.get('/firmware/:device_model/:version', serveRelease('firmware'));
-  app.get('/models/:device_model/:version', serveRelease('model'));
+  app.get('/firmware/:device_model/:version', handleRelease('firmware'));
+  app.get('/models/:device_model/:version', handleRelease('model'));
 
   app.post('/device/:device_id/ota-report', auth.requireDeviceOr(), json, async (req, res) => {
     const caller = callerOf(res);
@@ -54,9 +54,7 @@ export function registerDeviceRoutes(app: express.Express, { deps, auth, json }:
     if (!version) throw new ZenthosError('ZEN_BAD_REQUEST', 'version is required');
     const device = await devices.getDevice(deviceId);
     if (!device) throw new ZenthosError('ZEN_NOT_FOUND', `device ${deviceId} is not registered`);
-    const outcome = await rollouts.report(device, { kind, version, state: state as OtaState, detail: str(body.detail) });
-    await cache.setDeviceState(deviceId, { kind, version, state, rollout_id: outcome.rollout_id, reported_at: new Date().toISOString() });
-    res.status(202).json(outcome);
+    res.status(202).json(await rollouts.report(device, { kind, version, state: state as OtaState, detail: str(body.detail) }));
   });
 
   app.post('/hooks/github-release', express.raw({ type: () => true, limit: '5mb' }), async (req, res) => {
