@@ -34,6 +34,12 @@ export interface TransactionalPipe {
    * and a retriable ZEN_KAFKA_TRANSACTION_FAILED is thrown: poll again and redo the batch.
    */
   commitBatch(records: readonly OutgoingRecord[], positions: readonly CommitPosition[], rewindTo: readonly CommitPosition[]): Promise<void>;
+  /**
+   * Moves the read position of each still-assigned partition back to `positions` (records
+   * polled but not committed are read again). Partitions revoked meanwhile are left alone:
+   * their new owner starts from the committed offset.
+   */
+  rewind(positions: readonly CommitPosition[]): Promise<void>;
   /** Partitions currently assigned to this member. */
   assignment(): TopicPartitionRef[];
   /** Lag of every assigned partition. */

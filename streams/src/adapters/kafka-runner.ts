@@ -1,7 +1,22 @@
 import { backoffDelayMs, isZenthosError, sleep, type Logger } from '@zenthos/core';
-import type { IncomingRecord, TransactionalPipe } from '@zenthos/kafka';
+import type { CommitPosition, IncomingRecord, TransactionalPipe } from '@zenthos/kafka';
 import type { BatchResult } from '../domain/batch';
 import type { StreamMetrics } from '../metrics';
+
+/** The smallest offset per partition. */
+const earliest = (positions: readonly CommitPosition[]): CommitPosition[] => {
+  const byPartition = new Map<string, CommitPosition>();
+  for (const p of positions) {
+    const key = `${p.topic}\u0000${p.partition}`;
+    const seen = byPartition.get(key);
+    if (!seen || BigInt(p.offset) < BigInt(seen.offset)) byPartition.set(key, p);
+  }
+  return [...byPartition.values()];
+};
+
+/** Where each partition of `records` starts. */
+const rewindPositions = (records: readonly IncomingRecord[]): CommitPosition[] =>
+  earliest(records.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
 
 /** Settings of {@link createProcessorRunner}. */
 export interface ProcessorRunnerSettings {
@@ -28,9 +43,9 @@ export interface ProcessorRunner {
 }
 
 /**
- * The consume → process → produce loop over a transactional pipe. One batch is in flight at a
- * time (bounded memory; librdkafka's prefetch queue is bounded too, so a slow processor slows
- * fetching — backpressure). A retriable failure while processing retries the same batch with
+ * The consume → process → produce loop over a transactional pipe. A batch is processed while
+ * the previous one commits; no more than two are in hand (bounded memory; librdkafka's
+ * prefetch queue is bounded too, so a slow processor slows fetching — backpressure). A retriable failure while processing retries the same batch with
  * backoff, never skipping it; a failed transaction is aborted and rewound by the pipe and the
  * records are read again. Poison records are already dead letters inside the batch result.
  */
@@ -87,6 +102,41 @@ export function createProcessorRunner(
       settings.progressIntervalMs ?? 10_000,
     );
     let pollFailures = 0;
+    // One batch's transaction commits while the next batch is processed (its I/O is mostly
+    // waiting on the broker). At most two batches are in hand: bounded memory.
+    let inFlight: { readonly commit: Promise<boolean>; readonly rewindTo: readonly CommitPosition[] } | undefined;
+    const settle = async (): Promise<{ ok: boolean; rewindTo: readonly CommitPosition[] }> => {
+      if (!inFlight) return { ok: true, rewindTo: [] };
+      const { commit, rewindTo } = inFlight;
+      inFlight = undefined;
+      return { ok: await commit, rewindTo };
+    };
+    const commit = (records: readonly IncomingRecord[], result: BatchResult, started: number): Promise<boolean> =>
+      pipe.commitBatch(result.outputs, result.positions, result.rewindTo).then(
+        () => {
+          // Counted only once committed: an aborted batch is processed again and counted then.
+          metrics.recordBatchTime(queue, 'committed', performance.now() - started);
+          for (const [processor, c] of Object.entries(result.steps)) {
+            metrics.recordOutcome(processor, 'forward', c.forward);
+            metrics.recordOutcome(processor, 'drop', c.drop);
+            metrics.recordOutcome(processor, 'dead_letter', c.dead_letter);
+          }
+          for (const [reason, n] of Object.entries(result.deadLetterReasons)) metrics.deadLetter(reason, queue, n);
+          const dead = Object.values(result.deadLettered).reduce((a, b) => a + b, 0);
+          totals = {
+            in: totals.in + records.length,
+            out: totals.out + result.forwarded,
+            dead: totals.dead + dead,
+            dropped: totals.dropped + result.dropped,
+          };
+          return true;
+        },
+        (err: unknown) => {
+          metrics.recordBatchTime(queue, 'aborted', performance.now() - started);
+          logger.warn({ err: (err as Error).message }, 'transaction failed; the batch will be read again');
+          return false;
+        },
+      );
     try {
       while (!abort.signal.aborted) {
         let records: IncomingRecord[];
@@ -99,33 +149,25 @@ export function createProcessorRunner(
           await sleep(backoffDelayMs(pollFailures, { initialDelayMs: 200, maxDelayMs: 5_000 }), abort.signal).catch(() => undefined);
           continue;
         }
-        if (records.length === 0) continue;
-        const started = performance.now();
-        const result = await processWithRetry(records);
-        if (!result) break;
-        try {
-          await pipe.commitBatch(result.outputs, result.positions, result.rewindTo);
-        } catch (err) {
-          metrics.recordBatchTime(queue, 'aborted', performance.now() - started);
-          logger.warn({ err: (err as Error).message }, 'transaction failed; the batch will be read again');
+        if (records.length === 0) {
+          const previous = await settle();
+          if (!previous.ok) await pipe.rewind(previous.rewindTo);
           continue;
         }
-        // Counted only once committed: an aborted batch is processed again and counted then.
-        metrics.recordBatchTime(queue, 'committed', performance.now() - started);
-        for (const [processor, c] of Object.entries(result.steps)) {
-          metrics.recordOutcome(processor, 'forward', c.forward);
-          metrics.recordOutcome(processor, 'drop', c.drop);
-          metrics.recordOutcome(processor, 'dead_letter', c.dead_letter);
+        const started = performance.now();
+        const result = await processWithRetry(records);
+        const previous = await settle();
+        if (!previous.ok) {
+          // The previous batch was aborted and rewound, but this batch may have been read
+          // after that (its records would be skipped) or before it (partitions assigned since):
+          // drop it and go back to the earliest uncommitted record of both.
+          await pipe.rewind(earliest([...previous.rewindTo, ...(result?.rewindTo ?? rewindPositions(records))]));
+          continue;
         }
-        for (const [reason, n] of Object.entries(result.deadLetterReasons)) metrics.deadLetter(reason, queue, n);
-        const dead = Object.values(result.deadLettered).reduce((a, b) => a + b, 0);
-        totals = {
-          in: totals.in + records.length,
-          out: totals.out + result.forwarded,
-          dead: totals.dead + dead,
-          dropped: totals.dropped + result.dropped,
-        };
+        if (!result) break;
+        inFlight = { commit: commit(records, result, started), rewindTo: result.rewindTo };
       }
+      await settle();
     } finally {
       clearInterval(lagTimer);
       clearInterval(progressTimer);

@@ -205,6 +205,7 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
         throw failure;
       }
     },
+    rewind,
     assignment: () => consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition })),
     async lag(timeoutMs = 5_000) {
       const assigned = consumer.assignments();
