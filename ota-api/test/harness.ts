@@ -57,6 +57,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Om
     ota = await startOtaServer(config, { logger: createLogger({ service: 'ota-test', level: 'silent' }), ...options });
   } catch (err) {
     await db.drop();
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   const t = ota.parts.tokens;
