@@ -127,6 +127,18 @@ describe('management API', () => {
     });
     expect(typeof after.last_seen).toBe('string');
 
+    for (const state of ['downloading', 'failed', 'downloading', 'rolled_back']) {
+      await h.call('POST', '/device/status-dev/ota-report', { token, json: { version: 'v1.1.0', state } });
+    }
+    const retried = (await (await h.call('GET', '/device/status-dev/status', { token })).json()) as { ota: Record<string, unknown> };
+    expect(retried.ota).toMatchObject({ version: 'v1.1.0', state: 'rolled_back', failed_attempts: 2 });
+    await h.call('POST', '/device/status-dev/ota-report', { token, json: { version: 'v1.1.0', state: 'installed' } });
+    const fixed = (await (await h.call('GET', '/device/status-dev/status', { token })).json()) as {
+      ota: Record<string, unknown>;
+      firmware_version: string;
+    };
+    expect(fixed).toMatchObject({ firmware_version: 'v1.1.0', ota: { state: 'installed', failed_attempts: 0 } });
+
     expect((await h.call('GET', '/device/matrix-dev/status', { token })).status).toBe(403);
     expect((await h.call('GET', '/device/status-dev/status')).status).toBe(401);
     expect((await h.call('GET', '/device/nobody/status', { token: h.tokens.read })).status).toBe(404);

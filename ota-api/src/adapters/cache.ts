@@ -9,6 +9,8 @@ export interface DeviceOtaState {
   readonly state: string;
   readonly rollout_id: string | null;
   readonly reported_at: string;
+  /** Failed or rolled-back attempts at this version in a row (spec §11 retry counter). */
+  readonly failed_attempts: number;
 }
 
 /**

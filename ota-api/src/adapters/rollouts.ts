@@ -239,8 +239,14 @@ export function createRolloutService(pool: Pool, cache: OtaCache): RolloutServic
         return { rollout_id: rollout.id, rollout_status: 'paused', paused: true, model: rollout.device_model };
       });
       if (outcome.paused && outcome.model) await cache.invalidateLatest(report.kind, outcome.model);
-      // Spec §11: the device's last OTA state also lives in Redis, with a TTL.
+      // Spec §11: the device's last OTA state also lives in Redis, with a TTL and a counter of
+      // failed attempts at the same version (reset by any other outcome or version).
+      const previous = await cache.getDeviceState(device.id);
+      const failedBefore =
+        previous && previous.kind === report.kind && previous.version === report.version ? (previous.failed_attempts ?? 0) : 0;
+      const failed = report.state === 'failed' || report.state === 'rolled_back';
       await cache.setDeviceState(device.id, {
+        failed_attempts: failed ? failedBefore + 1 : report.state === 'downloading' ? failedBefore : 0,
         kind: report.kind,
         version: report.version,
         state: report.state,
