@@ -54,6 +54,7 @@ export const processorEnv = {
   PROCESSOR_MAX_AGE_S: env.int(7 * 86_400, 1),
   PROCESSOR_SENSOR_RANGES: sensorRanges,
   PROCESSOR_AUTO_REGISTER: env.bool(false),
+  PROCESSOR_CREATE_TOPICS: env.bool(true),
   PROCESSOR_DEVICE_CACHE_MAX: env.int(100_000, 0),
   PROCESSOR_DEVICE_CACHE_TTL_MS: env.int(300_000, 0),
   PROCESSOR_ACTIVITY_FLUSH_MS: env.int(1_000, 10),

@@ -1,6 +1,6 @@
 import { createLogger, createOpsServer, type Logger, type OpsServer } from '@zenthos/core';
 import { createPool, pingDatabase } from '@zenthos/db';
-import { createRdkafkaTransactionalPipe } from '@zenthos/kafka';
+import { createKafkajs, createRdkafkaTransactionalPipe } from '@zenthos/kafka';
 import { createSerde, type AvroSchema } from '@zenthos/schemas';
 import { initTelemetry, type Telemetry } from '@zenthos/telemetry';
 import type { ProcessorConfig } from './config';
@@ -15,6 +15,7 @@ import { createProcessorRunner, type ProcessorRunner } from './adapters/kafka-ru
 import { createPostgresDeviceRegistry } from './adapters/postgres-device-registry';
 import { createRedisDedupeStore } from './adapters/redis-dedupe-store';
 import { createSerdeCodec } from './adapters/serde-codec';
+import { applyTopics } from './adapters/topic-admin';
 import { createRecordTracer } from './adapters/tracing';
 import { createStreamMetrics, type StreamMetrics } from './metrics';
 
@@ -137,6 +138,20 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
     { pipe, handleBatch, metrics, logger },
   );
 
+  if (config.PROCESSOR_CREATE_TOPICS) {
+    // The broker does not create topics on its own (auto-create off): make sure the pipeline's
+    // topics exist, as the topology declares them. Existing topics are never altered here.
+    const used = new Set([plan.sourceTopic, ...plan.sinkTopics, topology.deadLetterTopic]);
+    const admin = createKafkajs({ brokers: config.KAFKA_BROKERS, clientId: `zenthos-processor-${plan.name}-admin` }).admin();
+    await admin.connect();
+    try {
+      const topics = Object.fromEntries(Object.entries(topology.topics).filter(([t]) => used.has(t)));
+      const created = await applyTopics(admin, { ...topology, topics }, prefix, { createOnly: true });
+      for (const c of created) logger.info({ topic: c.topic, detail: c.detail }, 'topic created');
+    } finally {
+      await admin.disconnect();
+    }
+  }
   await registry.start();
   const ops =
     options.ops === false

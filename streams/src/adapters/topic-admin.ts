@@ -53,7 +53,7 @@ export async function applyTopics(
   admin: Admin,
   topology: Topology,
   prefix: string,
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; createOnly?: boolean } = {},
 ): Promise<TopicChange[]> {
   const existing = new Set(await admin.listTopics());
   const changes: TopicChange[] = [];
@@ -67,7 +67,7 @@ export async function applyTopics(
     changes.push({ topic: fullTopic(prefix, t), action: 'created', detail: `${d.partitions} partitions, rf ${d.replicationFactor}` });
 
   const present = Object.entries(topology.topics).filter(([t]) => existing.has(fullTopic(prefix, t)));
-  if (present.length === 0) return changes;
+  if (present.length === 0 || opts.createOnly) return changes;
   const names = present.map(([t]) => fullTopic(prefix, t));
   const metadata = await admin.fetchTopicMetadata({ topics: names });
   const configs = await admin.describeConfigs({
