@@ -296,4 +296,20 @@ describe('releases, signatures and device routes', () => {
     const bytes = Buffer.from(await (await h.call('GET', '/firmware/esp32-s3/v3.0.0?download=true')).arrayBuffer());
     expect(bytes.equals(firmware(3))).toBe(true);
   });
+
+  it('two concurrent publishes of one version: exactly one wins, and its bytes are served', async () => {
+    const a = firmware(0xa1, 200_000);
+    const b = firmware(0xb2, 200_000);
+    const [ra, rb] = await Promise.all([
+      h.publish({ device_model: 'esp32-race', version: 'v1.0.0' }, a),
+      h.publish({ device_model: 'esp32-race', version: 'v1.0.0' }, b),
+    ]);
+    expect([ra.status, rb.status].sort()).toEqual([201, 409]);
+    const winner = ra.status === 201 ? a : b;
+    const meta = (await (await h.call('GET', '/firmware/esp32-race/v1.0.0')).json()) as { sha256: string };
+    expect(meta.sha256).toBe(sha(winner));
+    const served = Buffer.from(await (await h.call('GET', '/firmware/esp32-race/v1.0.0?download=true')).arrayBuffer());
+    expect(sha(served)).toBe(sha(winner));
+    expect(readdirSync(join(h.config.OTA_STORAGE_DIR, '.staging'))).toEqual([]);
+  });
 });
