@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -311,5 +311,37 @@ describe('releases, signatures and device routes', () => {
     const served = Buffer.from(await (await h.call('GET', '/firmware/esp32-race/v1.0.0?download=true')).arrayBuffer());
     expect(sha(served)).toBe(sha(winner));
     expect(readdirSync(join(h.config.OTA_STORAGE_DIR, '.staging'))).toEqual([]);
+  });
+
+  it('a publisher process killed (SIGKILL) between storing and committing leaves no visible release', async () => {
+    const latestBefore = ((await (await h.call('GET', '/firmware/esp32-s3/latest')).json()) as { version: string }).version;
+    const file = join(h.dir, 'killed.bin');
+    writeFileSync(file, firmware(0x4b));
+    const child = spawnSync(
+      process.execPath,
+      [join(__dirname, 'fixtures/run-ts.cjs'), join(__dirname, 'fixtures/publish-and-die.ts'), 'esp32-s3', 'v4.0.0', file],
+      {
+        env: { ...process.env, ...h.env, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(child.stdout).toContain('stored, not committed');
+    expect(child.signal).toBe('SIGKILL');
+    // The artifact reached its final name; the row never committed.
+    expect(existsSync(join(h.config.OTA_STORAGE_DIR, 'firmware/esp32-s3/v4.0.0.bin'))).toBe(true);
+    const row = await h.db.pool.query(`SELECT 1 FROM firmware_releases WHERE device_model = 'esp32-s3' AND version = 'v4.0.0'`);
+    expect(row.rows).toHaveLength(0);
+    expect((await h.call('GET', '/firmware/esp32-s3/v4.0.0')).status).toBe(404);
+    expect((await h.call('GET', '/firmware/esp32-s3/v4.0.0?download=true')).status).toBe(404);
+    expect(((await (await h.call('GET', '/firmware/esp32-s3/latest')).json()) as { version: string }).version).toBe(latestBefore);
+    const list = (await (await h.call('GET', '/releases?device_model=esp32-s3', { token: h.tokens.read })).json()) as {
+      releases: { version: string }[];
+    };
+    expect(list.releases.map((r) => r.version)).not.toContain('v4.0.0');
+    // The version is still free, and the next publish serves its own bytes.
+    expect((await h.publish({ device_model: 'esp32-s3', version: 'v4.0.0' }, firmware(0x4c))).status).toBe(201);
+    const served = Buffer.from(await (await h.call('GET', '/firmware/esp32-s3/v4.0.0?download=true')).arrayBuffer());
+    expect(served.equals(firmware(0x4c))).toBe(true);
   });
 });
