@@ -6,6 +6,8 @@ const base = require('../../jest.base.js')(__dirname);
 const swc = Object.values(base.transform)[0];
 module.exports = {
   ...base,
+  // e2e/ holds the end-to-end trace test, which needs the other services (own tsconfig there).
+  testMatch: [...base.testMatch, '<rootDir>/e2e/**/*.test.ts'],
   transform: { ...base.transform, '^.+\\.cjs$': swc },
   transformIgnorePatterns: base.transformIgnorePatterns.map((p) => p.replace('(?!(', '(?!(@opentelemetry|')),
 };

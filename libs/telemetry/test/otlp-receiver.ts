@@ -17,6 +17,8 @@ export interface OtlpSpan {
   readonly name: string;
   readonly serviceName: string;
   readonly attributes?: KeyValue[];
+  /** Span links (batch spans link to the traces of the messages they handle). */
+  readonly links?: Array<{ traceId: string; spanId: string }>;
 }
 
 /**
