@@ -111,11 +111,19 @@ export function createProcessorRunner(
       inFlight = undefined;
       return { ok: await commit, rewindTo };
     };
-    const commit = (records: readonly IncomingRecord[], result: BatchResult, started: number): Promise<boolean> =>
+    const commit = (records: readonly IncomingRecord[], result: BatchResult, started: number, processedAt: number): Promise<boolean> =>
       pipe.commitBatch(result.outputs, result.positions, result.rewindTo).then(
         () => {
           // Counted only once committed: an aborted batch is processed again and counted then.
           metrics.recordBatchTime(queue, 'committed', performance.now() - started);
+          logger.debug(
+            {
+              records: records.length,
+              processedMs: Math.round(processedAt - started),
+              commitMs: Math.round(performance.now() - processedAt),
+            },
+            'batch committed',
+          );
           for (const [processor, c] of Object.entries(result.steps)) {
             metrics.recordOutcome(processor, 'forward', c.forward);
             metrics.recordOutcome(processor, 'drop', c.drop);
@@ -165,7 +173,7 @@ export function createProcessorRunner(
           continue;
         }
         if (!result) break;
-        inFlight = { commit: commit(records, result, started), rewindTo: result.rewindTo };
+        inFlight = { commit: commit(records, result, started, performance.now()), rewindTo: result.rewindTo };
       }
       await settle();
     } finally {
