@@ -1,5 +1,24 @@
 import type { ErrorCode } from '@zenthos/core';
 
+/** Error codes the OTA API answers with (declared in @zenthos/core's list). */
+export const otaErrorCodes = [
+  'ZEN_BAD_REQUEST',
+  'ZEN_UNAUTHORIZED',
+  'ZEN_FORBIDDEN',
+  'ZEN_NOT_FOUND',
+  'ZEN_CONFLICT',
+  'ZEN_DEVICE_TOKEN_INVALID',
+  'ZEN_DEVICE_TOKEN_EXPIRED',
+  'ZEN_DEVICE_REVOKED',
+  'ZEN_OTA_SIGNATURE_INVALID',
+  'ZEN_OTA_KEY_REVOKED',
+  'ZEN_OTA_RELEASE_YANKED',
+  'ZEN_OTA_STORAGE_FAILED',
+  'ZEN_WEBHOOK_SIGNATURE_INVALID',
+  'ZEN_DEPENDENCY_UNAVAILABLE',
+  'ZEN_INTERNAL',
+] as const satisfies readonly ErrorCode[];
+
 /**
  * HTTP status of each error code the OTA API answers with. Bad input is always 4xx; only
  * unexpected failures become 500.

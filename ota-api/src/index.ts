@@ -1,5 +1,5 @@
 export { otaConfigShape, loadOtaConfig, type OtaConfig } from './config';
-export { httpStatusOf } from './errors';
+export { httpStatusOf, otaErrorCodes } from './errors';
 export { canonicalManifest, signManifest, verifyManifest, checkArtifact, type Manifest } from './domain/manifest';
 export { isValidVersion, requireValidVersion, kindOfVersion, parseKind, RELEASE_KINDS, type ReleaseKind } from './domain/versions';
 export { resolveLatest, storageKeyOf, type ReleaseView, type LatestContext } from './domain/release';
