@@ -1,8 +1,10 @@
-// One trace from device to database (issue 9, spec §10): the platform runs as child processes
+// One trace per device message (issue 9, spec §10): the platform runs as child processes
 // (`zenthos run …`, as `zenthos demo` starts it) exporting OTLP/HTTP JSON to a receiver in this
-// test; a device publishes one telemetry message over MQTT 5 with a `traceparent` user property,
-// and every span from `mqtt.receive` to `db.write` must carry that trace id, each one's parent in
-// the same trace.
+// test; a device publishes one telemetry message over MQTT 5 with a `traceparent` user property.
+// Every per-message span (mqtt.receive → middleware.handle → kafka.produce → stream.* →
+// worker.process) must carry that trace id with its parent in the same trace. The batch spans
+// (the sink's db.write, the RabbitMQ bridge's rabbit.publish) handle many messages at once and
+// link to the message's trace instead of having it as parent.
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +23,7 @@ const MODEL = 'esp32-s3';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('one trace from mqtt.receive to db.write', () => {
+describe('one trace per device message, across every service (spec §10)', () => {
   let receiver: OtlpReceiver;
   let db: TemporaryDatabase;
   let platform: Platform | undefined;
