@@ -16,8 +16,10 @@ const report = (r: EndToEndResult, file: string): string => {
     `  latency publish → row           p50 ${n(e.latency?.p50Ms)} ms  p99 ${n(e.latency?.p99Ms)} ms  max ${n(e.latency?.maxMs)} ms`,
     `  latency publish → PUBACK        p50 ${n(e.ackLatency?.p50Ms)} ms  p99 ${n(e.ackLatency?.p99Ms)} ms`,
     `  rows ${n(e.rows)}  lost ${n(e.lost)}  duplicated ${n(e.duplicated)}  publish errors ${n(e.publishErrors)}`,
-    '  services (average cores over the run, largest RSS):',
-    ...Object.entries(r.services).map(([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${n(u.maxRssMiB)} MiB`),
+    '  services (average cores over the run, CPU per message, largest RSS):',
+    ...Object.entries(r.services).map(
+      ([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${u.cpuMsPerMessage.toFixed(3)} ms/msg  ${n(u.maxRssMiB)} MiB`,
+    ),
     'baselines',
     `  Mosquitto QoS 1 pub → sub        ${n(r.baselines.mosquitto?.messagesPerSecond)} msg/s${r.baselines.mosquitto?.error ? ` (${r.baselines.mosquitto.error})` : ''}`,
     `  Kafka ProducerPerformance        ${n(r.baselines.kafkaProducer?.messagesPerSecond)} records/s${r.baselines.kafkaProducer?.error ? ` (${r.baselines.kafkaProducer.error})` : ''}`,

@@ -38,7 +38,8 @@ export interface EndToEndResult {
     readonly latency: LatencySummary | null;
     readonly arrivalTrigger: 'statement' | 'row';
   };
-  readonly services: Record<string, ProcessUsage>;
+  /** Per service: CPU and memory over the run, and CPU milliseconds spent per message. */
+  readonly services: Record<string, ProcessUsage & { readonly cpuMsPerMessage: number }>;
   readonly baselines: {
     readonly mosquitto: BaselineResult | null;
     readonly kafkaProducer: BaselineResult | null;
@@ -150,7 +151,7 @@ export async function runEndToEndBench(
     });
     // Rows still on their way: wait for all of them, or until the count stops moving.
     await waitForRows(db, baseRows + load.acknowledged, options.drainTimeoutMs, log);
-    const services = sampler.stop();
+    const usage = sampler.stop();
 
     const arrived = await arrivals(db.pool);
     for (const id of warmUp.publishedAt.keys()) arrived.delete(id);
@@ -166,6 +167,14 @@ export async function runEndToEndBench(
     let lost = 0;
     for (const id of load.publishedAt.keys()) if (!arrived.has(id)) lost++;
     const latency = summarizeLatencies(latencies) ?? null;
+    // CPU cost per message holds steadier than rates on a shared machine: a process that waits
+    // for the CPU spends no CPU time meanwhile.
+    const services = Object.fromEntries(
+      Object.entries(usage).map(([name, u]) => [
+        name,
+        { ...u, cpuMsPerMessage: totals.distinct > 0 ? Math.round((u.cpuSeconds * 1000 * 1000) / totals.distinct) / 1000 : 0 },
+      ]),
+    );
     const endToEnd = {
       published: load.sent,
       acknowledged: load.acknowledged,
