@@ -1,7 +1,7 @@
 import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
 import { ZenthosError } from '@zenthos/core';
 import type { CommitPosition, IncomingRecord, KafkaClientSettings, OutgoingRecord } from '../port';
-import type { PartitionLag, RebalanceEvent, TopicPartitionRef, TransactionalPipe } from '../transactions';
+import type { PartitionLag, RebalanceEvent, TransactionalPipe } from '../transactions';
 import type { RdkafkaProperties } from './rdkafka';
 
 /** Settings of {@link createRdkafkaTransactionalPipe}. */
@@ -245,5 +245,3 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
     },
   };
 }
-
-export type { TopicPartitionRef };
