@@ -128,6 +128,8 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
       logger,
       githubToken: config.GITHUB_TOKEN,
       downloadTimeoutMs: config.GITHUB_DOWNLOAD_TIMEOUT_MS,
+      // Past two download timeouts nobody is still working on it.
+      staleAfterMs: 2 * config.GITHUB_DOWNLOAD_TIMEOUT_MS,
       maxArtifactBytes: config.OTA_MAX_ARTIFACT_BYTES,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });

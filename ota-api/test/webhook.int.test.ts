@@ -159,9 +159,16 @@ describe('GitHub release webhook', () => {
     expect((await h.call('GET', `/firmware/esp32-s3/${version}`)).status).toBe(404);
   });
 
-  it('records a failed download and ignores other actions', async () => {
+  it('records a failed download, lets that delivery be redelivered once fixed, and ignores other actions', async () => {
     expect((await deliver(release(['esp32-s3-v5.0.0.bin']), { id: 'missing-asset' })).status).toBe(202);
     expect((await outcome('missing-asset')).status).toBe('failed');
+    // GitHub's "Redeliver" repeats the id; a failed delivery is processed again.
+    host('esp32-s3-v5.0.0.bin', Buffer.from('now it exists'));
+    expect((await deliver(release(['esp32-s3-v5.0.0.bin']), { id: 'missing-asset' })).status).toBe(202);
+    expect((await outcome('missing-asset')).status).toBe('done');
+    expect((await h.call('GET', '/firmware/esp32-s3/v5.0.0')).status).toBe(200);
+    // Once done, the same id is a duplicate again.
+    expect(await (await deliver(release(['esp32-s3-v5.0.0.bin']), { id: 'missing-asset' })).json()).toMatchObject({ status: 'duplicate' });
     const drafted = await deliver({ ...release([]), action: 'created' }, { id: 'created' });
     expect(await drafted.json()).toEqual({ delivery_id: 'created', status: 'ignored' });
     expect((await h.call('GET', '/hooks/github-release/deliveries/unknown', { token: h.tokens.read })).status).toBe(404);

@@ -45,6 +45,8 @@ export interface GithubWebhookOptions {
   /** Sent as a bearer token when downloading assets of private repositories. */
   readonly githubToken?: string | undefined;
   readonly downloadTimeoutMs: number;
+  /** A delivery still `processing` after this long was cut off (restart) and may be redelivered. */
+  readonly staleAfterMs: number;
   readonly maxArtifactBytes: number;
   readonly fetch?: typeof fetch;
 }
@@ -150,10 +152,17 @@ export function createGithubWebhook(opts: GithubWebhookOptions): GithubWebhook {
       }
       const action = typeof payload?.action === 'string' ? payload.action : null;
       const relevant = event === 'release' && action === 'published';
-      // The delivery id is the idempotency key: GitHub redelivers with the same id.
+      // The delivery id is the idempotency key: a repeated delivery that succeeded, was ignored or
+      // is still being processed does nothing. One that failed (an asset could not be fetched or
+      // verified), or whose processing was cut off by a restart, may be retried: that is what an
+      // operator's "Redeliver" in GitHub asks for, with the same id. Publishing stays idempotent.
       const { rowCount } = await opts.pool.query(
-        'INSERT INTO webhook_deliveries (delivery_id, event, action, status, finished_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING',
-        [deliveryId, event, action, relevant ? 'processing' : 'ignored', relevant ? null : new Date()],
+        `INSERT INTO webhook_deliveries (delivery_id, event, action, status, finished_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, detail = NULL, received_at = now(), finished_at = EXCLUDED.finished_at
+          WHERE EXCLUDED.status = 'processing'
+            AND (webhook_deliveries.status = 'failed'
+                 OR (webhook_deliveries.status = 'processing' AND webhook_deliveries.received_at < now() - make_interval(secs => $6)))`,
+        [deliveryId, event, action, relevant ? 'processing' : 'ignored', relevant ? null : new Date(), opts.staleAfterMs / 1000],
       );
       if (rowCount === 0) return { status: 200, body: { delivery_id: deliveryId, status: 'duplicate' } };
       if (!relevant) return { status: 200, body: { delivery_id: deliveryId, status: 'ignored' } };
