@@ -54,6 +54,7 @@ export const stagePackages = {
   streams: { dir: 'streams', name: '@zenthos/streams' },
   sink: { dir: 'connectors/timescale-sink', name: '@zenthos/timescale-sink' },
   serde: { dir: 'schemas', name: '@zenthos/schemas' },
+  ota: { dir: 'ota-api', name: '@zenthos/ota-api' },
 } as const;
 
 /** One of the stage names. */
