@@ -52,6 +52,9 @@ describe('planStage', () => {
       script: 'node dist/bench/sink-bench.js',
     });
   });
+  it('runs a script that compiles its benchmark first even before the file exists', () => {
+    expect(planStage('streams', facts({ benchScript: 'tsc -b && node dist/bench/streams-bench.js' })).kind).toBe('npm-script');
+  });
   it('says so when the script names a file that does not exist', () => {
     const plan = planStage('bridge', facts({ benchScript: 'node bench/bridge-bench.js' }));
     expect(plan.kind).toBe('none');

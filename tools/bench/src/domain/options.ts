@@ -87,7 +87,9 @@ export function planStage(stage: StageName, facts: StagePackageFacts): StagePlan
   const pkg = stagePackages[stage];
   if (facts.benchScript) {
     const files = facts.benchScript.split(/\s+/).filter((w) => /\.(c?js|ts)$/.test(w));
-    const missing = files.filter((f) => !facts.exists(f));
+    // A script that compiles first (`tsc -b && node dist/…`) makes its own file.
+    const builds = /\btsc\b/.test(facts.benchScript);
+    const missing = builds ? [] : files.filter((f) => !facts.exists(f));
     if (missing.length === 0) return { kind: 'npm-script', workspace: pkg.name, script: facts.benchScript };
     if (facts.compiledBenchFiles.length === 0) {
       return {
