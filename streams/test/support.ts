@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { commonEnv, loadConfig, sleep } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
@@ -93,17 +94,36 @@ export async function createStreamsTestEnv(deviceCount = 20): Promise<StreamsTes
       PROCESSOR_TRANSACTION_TIMEOUT_MS: '10000',
       PROCESSOR_SESSION_TIMEOUT_MS: '6000',
       PROCESSOR_ACTIVITY_FLUSH_MS: '200',
+      // Dedupe marks outlive the test only briefly; close() deletes them anyway.
+      PROCESSOR_DEDUPE_WINDOW_MS: '900000',
     },
     topic: (relative) => fullTopic(prefix, relative),
     async close() {
       const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${prefix}.`));
       await admin.deleteGroups(groups).catch(() => undefined);
       await dropTopics();
+      await deleteRedisKeys(`${prefix}:*`);
       await admin.disconnect();
       await registry.stop();
       await db.drop();
     },
   };
+}
+
+/** Deletes the keys matching `pattern` from the shared Redis (dedupe marks of a test prefix). */
+async function deleteRedisKeys(pattern: string): Promise<void> {
+  const redis = new Redis(env.REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (for child processes' ops servers). */
