@@ -14,7 +14,7 @@ import mqtt from 'mqtt';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { deleteTopics, freePort, startPlatform, type Platform, type PlatformNames, type PlatformPorts } from '@zenthos/demo';
-import { spanNames } from '../src';
+import { prometheusNames, spanNames } from '../src';
 import { attribute, startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../test/otlp-receiver';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -186,4 +186,25 @@ describe('one trace per device message, across every service (spec §10)', () =>
       expect({ status: run.status, out: `${run.stdout}${run.stderr}` }).toEqual({ status: 0, out: '' });
     },
   );
+
+  it('exposes the metrics of spec §10 under the names the dashboards query, once a message went through', async () => {
+    const families = new Set<string>();
+    for (const port of ['bridgeOps', 'processorTelemetryOps', 'sinkOps', 'rabbitOps', 'alertsOps', 'ota'] as const) {
+      const text = await (await fetch(`http://127.0.0.1:${ports[port]}/metrics`)).text();
+      for (const m of text.matchAll(/^# TYPE (\S+) /gm)) families.add(m[1]!);
+    }
+    expect([...families]).toEqual(
+      expect.arrayContaining([
+        prometheusNames.messagesIngested,
+        prometheusNames.ingestLatencyMs,
+        prometheusNames.otaRequests,
+        prometheusNames.workerProcessingTimeMs,
+        prometheusNames.connectedDevices,
+        prometheusNames.recordsProcessed,
+        prometheusNames.rowsWritten,
+        prometheusNames.dbWriteLatencyMs,
+        prometheusNames.rabbitPublished,
+      ]),
+    );
+  });
 });
