@@ -23,6 +23,10 @@ interface CollectorConfig {
 }
 
 const config = read('otel-collector.yaml') as unknown as CollectorConfig;
+const scrapeTargets = (): string[] =>
+  (read('prometheus.yml') as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> }).scrape_configs.flatMap((s) =>
+    s.static_configs.flatMap((c) => c.targets),
+  );
 const componentType = (id: string): string => id.split('/')[0]!;
 
 describe('compose/otel-collector.yaml', () => {
@@ -59,11 +63,17 @@ describe('compose/otel-collector.yaml', () => {
     expect(services.bridge?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
     expect(config.receivers.otlp?.protocols?.http?.endpoint).toBe('0.0.0.0:4318');
     const promPort = config.exporters.prometheus?.endpoint?.split(':').at(-1);
-    const prometheus = read('prometheus.yml') as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
-    const targets = prometheus.scrape_configs.flatMap((s) => s.static_configs.flatMap((c) => c.targets));
-    expect(targets).toContain(`otel-collector:${promPort}`);
-    // Every Zenthos service's own /metrics is scraped too.
-    for (const svc of ['bridge', 'processor', 'sink', 'rabbit-bridge', 'registry', 'alerts']) expect(targets).toContain(`${svc}:9464`);
+    expect(scrapeTargets()).toContain(`otel-collector:${promPort}`);
+  });
+
+  it('scrapes every Zenthos service of docker-compose.yml on the port its health check uses', () => {
+    type Service = { build?: unknown; healthcheck?: { test?: string[] } };
+    const services = Object.entries((read('docker-compose.yml') as { services: Record<string, Service> }).services).filter(
+      ([, s]) => s.build,
+    );
+    expect(services.length).toBeGreaterThanOrEqual(7);
+    const expected = services.map(([name, s]) => `${name}:${/localhost:(\d+)\/health/.exec((s.healthcheck?.test ?? []).join(' '))?.[1]}`);
+    expect(scrapeTargets()).toEqual(expect.arrayContaining(expected));
   });
 
   it("matches Tempo's OTLP gRPC receiver", () => {
