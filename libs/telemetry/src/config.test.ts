@@ -50,6 +50,7 @@ describe('loadTelemetrySettings', () => {
 
   it('names every bad variable in one error and ignores unrelated ones', () => {
     let message = '';
+    let code = '';
     try {
       loadTelemetrySettings('bridge', {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
@@ -59,7 +60,9 @@ describe('loadTelemetrySettings', () => {
       });
     } catch (err) {
       message = (err as Error).message;
+      code = (err as { code?: string }).code ?? '';
     }
+    expect(code).toBe('ZEN_CONFIG_INVALID');
     for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_EXPORTER_OTLP_PROTOCOL'])
       expect(message).toContain(name);
     expect(message).not.toContain('PATH');

@@ -1,3 +1,4 @@
+import { ZenthosError } from '@zenthos/core';
 import { z } from 'zod';
 
 // The OTEL_* variables this library honours (OpenTelemetry SDK environment variable spec).
@@ -106,14 +107,14 @@ const target = (env: OtelEnv, signal: keyof typeof signalPath, exporter: string 
 
 /**
  * Reads the OTEL_* variables of `env` (the service's validated environment, or `process.env` in
- * `main.ts`). Throws one error naming every bad variable.
+ * `main.ts`). Throws one ZEN_CONFIG_INVALID error naming every bad variable.
  */
 export const loadTelemetrySettings = (serviceName: string, env: Readonly<Record<string, string | undefined>>): TelemetrySettings => {
   const otelOnly = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('OTEL_') && v !== undefined && v !== ''));
   const parsed = otelEnvSchema.safeParse(otelOnly);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid OpenTelemetry configuration: ${problems}`);
+    throw new ZenthosError('ZEN_CONFIG_INVALID', `invalid OpenTelemetry configuration: ${problems}`);
   }
   const e = parsed.data;
   return {

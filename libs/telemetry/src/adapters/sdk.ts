@@ -251,6 +251,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     logMixin: traceLogMixin,
     logDestination,
     async metricsText() {
+      if (stopped) return ''; // shutting down: an empty exposition, not an error
       const { resourceMetrics, errors } = await prometheus.collect();
       for (const err of errors) throw err instanceof Error ? err : new Error(String(err));
       const text = serializer.serialize(withBaseUnits(resourceMetrics));
