@@ -105,7 +105,14 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
 
     let broker: AedesBroker | undefined;
     let external: ExternalBrokerBridge | undefined;
-    const checks: Record<string, () => Promise<void>> = {};
+    const checks: Record<string, () => Promise<void>> = {
+      kafka: async () => {
+        await admin.describeCluster();
+      },
+      'schema-registry': async () => {
+        await serde.registry.getCompatibility();
+      },
+    };
     if (config.MQTT_URL) {
       external = createExternalBrokerBridge(
         {

@@ -191,7 +191,13 @@ describe('operations', () => {
   it('serves /health, /ready and the shared metrics on /metrics', async () => {
     const base = `http://127.0.0.1:${bridge.ops.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
-    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({
+      status: 'ready',
+      checks: { kafka: 'ok', 'schema-registry': 'ok', database: 'ok' },
+    });
+    const device = await register('ops');
+    const client = await connectDevice(device);
+    await client.publishAsync(`zenthos/${MODEL}/${device.id}/telemetry`, JSON.stringify(telemetryOf(device.id, MODEL)), { qos: 1 });
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(new RegExp(`${prometheusNames.messagesIngested}\\{[^}]*kind="telemetry"`));
     expect(text).toContain(`${prometheusNames.ingestLatencyMs}_bucket`);
