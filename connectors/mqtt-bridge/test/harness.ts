@@ -4,7 +4,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
-import { createLogger } from '@zenthos/core';
+import { createLogger, type Logger } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig, type DeviceRegistry } from '@zenthos/devices';
 import { createSerde, startRegistry, type RunningRegistry, type Serde } from '@zenthos/schemas';
@@ -15,7 +15,7 @@ import { messageKinds } from '../src/domain/topics';
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const adminDbUrl = process.env.DATABASE_URL ?? 'postgres://zenthos:zenthos@127.0.0.1:5432/zenthos';
 
-export const silentLogger = createLogger({ service: 'mqtt-bridge-test', level: 'silent' });
+export const silentLogger: Logger = createLogger({ service: 'mqtt-bridge-test', level: 'silent' });
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve) => {
