@@ -75,7 +75,7 @@ it('takes telemetry from Mosquitto through $share to Kafka, the device named by 
   }
 });
 
-it('takes a message sent with mosquitto_pub (MQTT 5)', async () => {
+it.each(['1', '0'])('takes a message sent with mosquitto_pub (MQTT 5, QoS %s)', async (qos) => {
   const device = `${h.prefix}-cam-2`;
   const payload = telemetryOf(device, MODEL, { lux: 7 });
   const url = new URL(mosquittoUrl);
@@ -89,7 +89,7 @@ it('takes a message sent with mosquitto_pub (MQTT 5)', async () => {
       '-V',
       'mqttv5',
       '-q',
-      '1',
+      qos,
       '-t',
       `${root}/${MODEL}/${device}/telemetry`,
       '-m',

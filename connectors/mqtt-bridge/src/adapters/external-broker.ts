@@ -1,5 +1,5 @@
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { extractTraceContext, spanNames } from '@zenthos/telemetry';
 import type { Logger } from '@zenthos/core';
 import { parseDeviceTopic } from '../domain/topics';
@@ -56,6 +56,33 @@ export function createExternalBrokerBridge(settings: ExternalBrokerSettings, dep
   const now = deps.now ?? Date.now;
   const filter = `$share/${settings.shareGroup}/${settings.mqttRoot}/+/+/+`;
 
+  /** One message through the pipeline; resolves once Kafka has it (or it was not a device message). */
+  const handleMessage = async (topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> => {
+    const receivedAtMs = now();
+    const parsed = parseDeviceTopic(topic, settings.mqttRoot);
+    if (!parsed) {
+      // Matches the filter but is no device → platform message (e.g. `<root>/m/d/ota`).
+      if (!topic.endsWith('/ota')) metrics.refused({ reason: 'bad_topic' });
+      return;
+    }
+    const identity = { deviceId: parsed.deviceId, model: parsed.model };
+    // Continues the device's trace when it sent a `traceparent` MQTT 5 user property.
+    const parent = extractTraceContext(packet.properties?.userProperties, context.active());
+    const span = tracer.startSpan(
+      spanNames.mqttReceive,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': topic, 'zenthos.mqtt.qos': packet.qos },
+      },
+      parent,
+    );
+    try {
+      await pipeline.handle({ topic, payload: Buffer.from(payload), identity, receivedAtMs }, trace.setSpan(parent, span));
+    } finally {
+      span.end();
+    }
+  };
+
   const open = (index: number): { client: MqttClient; subscribed: Promise<void> } => {
     const options: IClientOptions = {
       protocolVersion: 5,
@@ -66,30 +93,11 @@ export function createExternalBrokerBridge(settings: ExternalBrokerSettings, dep
       properties: { sessionExpiryInterval: settings.sessionExpiryS ?? 3_600 },
       ...(settings.username !== undefined ? { username: settings.username } : {}),
       ...(settings.password !== undefined ? { password: settings.password } : {}),
+      // QoS 1/2: the PUBACK (or PUBREC) waits for Kafka.
       customHandleAcks: (topic, payload, packet, ack) => {
-        const receivedAtMs = now();
-        const parsed = parseDeviceTopic(topic, settings.mqttRoot);
-        if (!parsed) {
-          // Matches the filter but is no device → platform message (e.g. `<root>/m/d/ota`).
-          if (!topic.endsWith('/ota')) metrics.refused({ reason: 'bad_topic' });
-          ack(PUBACK_SUCCESS);
-          return;
-        }
-        const identity = { deviceId: parsed.deviceId, model: parsed.model };
-        // Continues the device's trace when it sent a `traceparent` MQTT 5 user property.
-        const parent = extractTraceContext(packet.properties?.userProperties, context.active());
-        const span = tracer.startSpan(
-          spanNames.mqttReceive,
-          { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': topic } },
-          parent,
-        );
-        pipeline.handle({ topic, payload: Buffer.from(payload), identity, receivedAtMs }, trace.setSpan(parent, span)).then(
-          () => {
-            span.end();
-            ack(PUBACK_SUCCESS);
-          },
+        handleMessage(topic, payload, packet).then(
+          () => ack(PUBACK_SUCCESS),
           (err: unknown) => {
-            span.end();
             logger.warn({ err, topic }, 'kafka did not take the message; reconnecting without PUBACK');
             ack(err as Error);
             client.stream?.destroy();
@@ -99,6 +107,13 @@ export function createExternalBrokerBridge(settings: ExternalBrokerSettings, dep
     };
     const client: MqttClient = connect(settings.url, options);
     client.on('error', (err) => logger.debug({ err: err.message }, 'external broker error'));
+    // QoS 0 has no acknowledgement to hold back (mqtt.js emits QoS 1 messages here too, after the ack).
+    client.on('message', (topic, payload, packet) => {
+      if (packet.qos !== 0) return;
+      handleMessage(topic, payload, packet).catch((err: unknown) =>
+        logger.warn({ err, topic }, 'kafka did not take a QoS 0 message; it is lost'),
+      );
+    });
     const subscribe = (): Promise<void> =>
       client.subscribeAsync(filter, { qos: 1 }).then((granted) => {
         if (granted.some((g) => g.qos > 1)) throw new Error(`broker refused ${filter}: ${JSON.stringify(granted)}`);
