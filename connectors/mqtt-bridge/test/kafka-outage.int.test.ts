@@ -127,3 +127,49 @@ it('stops reading a socket while Kafka holds its publishes, instead of buffering
     socket.destroy();
   }
 });
+
+it('external-broker mode: a message Kafka could not take is not acknowledged, and arrives once Kafka is back', async () => {
+  const mosquittoUrl = process.env.MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
+  const root = `${h.prefix}-ext`;
+  const external = await startBridge(
+    h.config({
+      KAFKA_BROKERS: `127.0.0.1:${proxy.port}`,
+      MQTT_URL: mosquittoUrl,
+      BRIDGE_MQTT_ROOT: root,
+      BRIDGE_SHARE_GROUP: root,
+      BRIDGE_CLIENT_ID: `${root}-bridge`,
+      BRIDGE_EXTERNAL_CONNECTIONS: '1',
+      // Fails fast, so the bridge drops the unacknowledged message and the broker redelivers it.
+      BRIDGE_KAFKA_DELIVERY_TIMEOUT_MS: '2000',
+    }),
+    { logger: silentLogger },
+  );
+  const publisher = await mqtt.connectAsync(mosquittoUrl, { clientId: `${root}-pub`, reconnectPeriod: 0 });
+  try {
+    proxy.cut();
+    const device = `${root}-dev`;
+    const payload = telemetryOf(device, MODEL);
+    await publisher.publishAsync(`${root}/${MODEL}/${device}/telemetry`, JSON.stringify(payload), { qos: 1 });
+    // At least one delivery attempt times out while Kafka is away.
+    await sleep(4_000);
+    expect(h.records('telemetry.raw').some((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id)).toBe(false);
+    proxy.restore();
+    const record = await eventually(
+      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
+      60_000,
+      'the redelivered record',
+    );
+    expect(record.key?.toString()).toBe(device);
+  } finally {
+    proxy.restore();
+    await publisher.endAsync();
+    await external.close();
+    const ended = await mqtt.connectAsync(mosquittoUrl, {
+      clientId: `${root}-bridge-0`,
+      protocolVersion: 5,
+      clean: true,
+      properties: { sessionExpiryInterval: 0 },
+    });
+    await ended.endAsync();
+  }
+});
