@@ -7,7 +7,7 @@
 // link to the message's trace instead of having it as parent.
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -29,6 +29,7 @@ describe('one trace per device message, across every service (spec §10)', () =>
   let platform: Platform | undefined;
   let names: PlatformNames;
   let ports: PlatformPorts;
+  let lastTrace: { traceId: string; deviceId: string } | undefined;
   const dirs: string[] = [];
   const tempDir = (what: string): string => {
     const dir = mkdtempSync(join(tmpdir(), `zenthos-trace-${what}-`));
@@ -39,6 +40,8 @@ describe('one trace per device message, across every service (spec §10)', () =>
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     db = await createTemporaryDatabase(adminDbUrl);
+    // A rule the test message breaks, so the alerts worker logs "alert fired" inside its span.
+    await db.pool.query(`INSERT INTO alert_rules (device_model, sensor, op, threshold, window_s) VALUES ('*', 'temperature', '>', 20, 1)`);
     const prefix = `ztrace-${randomBytes(4).toString('hex')}`;
     names = {
       topicPrefix: prefix,
@@ -71,7 +74,7 @@ describe('one trace per device message, across every service (spec §10)', () =>
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
+        OTEL_BLRP_SCHEDULE_DELAY: '100',
       },
     });
   }, 240_000);
@@ -119,6 +122,7 @@ describe('one trace per device message, across every service (spec §10)', () =>
       await client.endAsync();
     }
 
+    lastTrace = { traceId, deviceId };
     // The row lands, then the sink's span is exported (batch delay 100 ms).
     let stored = 0;
     for (let i = 0; i < 300 && stored === 0; i++) {
@@ -206,5 +210,38 @@ describe('one trace per device message, across every service (spec §10)', () =>
         prometheusNames.rabbitPublished,
       ]),
     );
+  });
+
+  it("logs JSON lines with the message's trace_id and span_id inside a traced request, on stdout and over OTLP", async () => {
+    expect(lastTrace).toBeDefined();
+    const { traceId, deviceId } = lastTrace!;
+    const worker = receiver.spans().find((s) => s.traceId === traceId && s.name === spanNames.workerProcess);
+    expect(worker).toBeDefined();
+    // stdout of `zenthos run alerts`: pino JSON lines.
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && !line; i++) {
+      line = readFileSync(platform!.services.get('alerts')!.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((r) => r.msg === 'alert fired' && r.device_id === deviceId);
+      if (!line) await sleep(200);
+    }
+    expect(line).toMatchObject({ trace_id: traceId, span_id: worker?.spanId });
+    // The same line as an OTLP log record, correlated with the span.
+    type LogRecord = { body?: { stringValue?: string }; traceId?: string; spanId?: string };
+    let record: LogRecord | undefined;
+    for (let i = 0; i < 50 && !record; i++) {
+      record = receiver.requests
+        .filter((r) => r.path === '/v1/logs')
+        .flatMap((r) =>
+          (r.body.resourceLogs as Array<{ scopeLogs: Array<{ logRecords: LogRecord[] }> }>).flatMap((rl) =>
+            rl.scopeLogs.flatMap((sl) => sl.logRecords),
+          ),
+        )
+        .find((l) => l.body?.stringValue === 'alert fired' && l.traceId === traceId);
+      if (!record) await sleep(200);
+    }
+    expect(record).toMatchObject({ traceId, spanId: worker?.spanId });
   });
 });
