@@ -243,5 +243,5 @@ describe('one trace per device message, across every service (spec §10)', () =>
       if (!record) await sleep(200);
     }
     expect(record).toMatchObject({ traceId, spanId: worker?.spanId });
-  });
+  }, 30_000);
 });
