@@ -10,7 +10,9 @@ export {
   copyStatements,
   copyTextLine,
   stagingTable,
+  tablesOf,
   type TableSpec,
+  type DerivedTable,
   type TableBatch,
   type Column,
 } from './domain/rows';

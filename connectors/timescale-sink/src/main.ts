@@ -5,7 +5,7 @@ import { createSerde } from '@zenthos/schemas';
 import { initTelemetry } from '@zenthos/telemetry';
 import { loadSinkConfig } from './config';
 import { enrichedTopic, recordKinds } from './domain/records';
-import { tableSpecs } from './domain/rows';
+import { tableSpecs, tablesOf } from './domain/rows';
 import { createSinkInstruments } from './adapters/instruments';
 import { createPostgresWriter } from './adapters/postgres-writer';
 import { createSinkRunner } from './adapters/sink-runner';
@@ -42,7 +42,8 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
   });
   await migrate(pool);
   const writer = createPostgresWriter(pool);
-  const tables = Object.values(tableSpecs).map((s) => s.table);
+  // Derived tables (per-sensor values) get the same partitions, retention and compression.
+  const tables = Object.values(tableSpecs).flatMap(tablesOf);
   const maintain = async (): Promise<void> => {
     try {
       await writer.ensurePartitions(tables, new Date(Date.now() - 86_400_000), config.SINK_PARTITIONS_AHEAD_DAYS + 1);

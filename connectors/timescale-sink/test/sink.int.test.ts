@@ -101,26 +101,30 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
       expect(parts.rows.every((r) => /^telemetry_raw_p\d{8}$/.test(r.relname))).toBe(true);
     }
 
-    // The rollup views agree with an aggregate computed from the raw rows, bucket by bucket.
+    // The rollup views agree with an aggregate computed from the raw rows, bucket by bucket, for
+    // every sensor of the stored maps (co2 has no column of its own).
     for (const [view, unit] of [
       ['telemetry_1m', 'minute'],
       ['telemetry_1h', 'hour'],
     ] as const) {
       const diff = await db.pool.query(`
           WITH raw AS (
-            SELECT date_trunc('${unit}', time) AS bucket, device_id, 'temperature' AS sensor,
-                   count(temperature) AS count, round(avg(temperature)::numeric, 6) AS avg, min(temperature) AS min, max(temperature) AS max
-            FROM telemetry_raw GROUP BY 1, 2
-            UNION ALL
-            SELECT date_trunc('${unit}', time), device_id, 'humidity',
-                   count(humidity), round(avg(humidity)::numeric, 6), min(humidity), max(humidity)
-            FROM telemetry_raw GROUP BY 1, 2
+            SELECT date_trunc('${unit}', t.time, 'UTC') AS bucket, t.device_id, s.key AS sensor,
+                   count(*) AS count, round(avg(s.value::float8)::numeric, 6) AS avg, min(s.value::float8) AS min, max(s.value::float8) AS max
+            FROM telemetry_raw t CROSS JOIN LATERAL jsonb_each(t.payload -> 'sensors') AS s GROUP BY 1, 2, 3
           ), v AS (SELECT bucket, device_id, sensor, count, round(avg::numeric, 6) AS avg, min, max FROM ${view})
           (SELECT * FROM raw EXCEPT SELECT * FROM v) UNION ALL (SELECT * FROM v EXCEPT SELECT * FROM raw)`);
       expect(diff.rows).toEqual([]);
     }
-    const total = await db.pool.query<{ n: string }>(`SELECT sum(count) AS n FROM telemetry_1h WHERE sensor = 'temperature'`);
-    expect(Number(total.rows[0]?.n)).toBe(UNIQUE);
+    const uniqueValues = values.slice(0, UNIQUE);
+    const perSensor = await db.pool.query<{ sensor: string; n: string }>(
+      'SELECT sensor, sum(count) AS n FROM telemetry_1h GROUP BY sensor ORDER BY sensor',
+    );
+    expect(perSensor.rows.map((r) => [r.sensor, Number(r.n)])).toEqual([
+      ['co2', uniqueValues.filter((v) => v.sensors.co2 !== undefined).length],
+      ['humidity', UNIQUE],
+      ['temperature', UNIQUE],
+    ]);
 
     // The query behind `zenthos telemetry` reads the same buckets.
     const buckets = await queryTelemetry(db.pool, {
@@ -132,6 +136,21 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
     });
     expect(buckets.length).toBeGreaterThan(0);
     expect(buckets.reduce((n, r) => n + Number(r.count), 0)).toBe(UNIQUE / 20);
+    const co2 = await queryTelemetry(db.pool, {
+      deviceId: 'esp32-s3-000',
+      sinceMs: (startS - 60) * 1000,
+      bucket: '1h',
+      sensor: 'co2',
+      limit: 10_000,
+    });
+    const co2Readings = uniqueValues
+      .filter((v) => v.device_id === 'esp32-s3-000' && v.sensors.co2 !== undefined)
+      .map((v) => v.sensors.co2!);
+    expect(co2Readings.length).toBeGreaterThan(0);
+    expect(co2.every((r) => r.sensor === 'co2')).toBe(true);
+    expect(co2.reduce((n, r) => n + Number(r.count), 0)).toBe(co2Readings.length);
+    expect(Math.min(...co2.map((r) => Number(r.min)))).toBe(Math.min(...co2Readings));
+    expect(Math.max(...co2.map((r) => Number(r.max)))).toBe(Math.max(...co2Readings));
     const raw = await queryTelemetry(db.pool, { deviceId: 'esp32-s3-000', sinceMs: (startS - 60) * 1000, sensor: 'co2', limit: 100_000 });
     expect(raw.length).toBeGreaterThan(0);
     expect(raw.every((r) => r.sensor === 'co2')).toBe(true);

@@ -57,7 +57,7 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
     query('configure2', `SELECT zenthos_configure_timeseries('telemetry_raw', INTERVAL '45 days', INTERVAL '3 days')`);
     query(
       'jobs',
-      `SELECT proc_name, hypertable_name, config FROM timescaledb_information.jobs WHERE hypertable_name IN ('telemetry_raw', 'telemetry_agg_1m', 'telemetry_agg_1h') ORDER BY 2, 1`,
+      `SELECT proc_name, hypertable_name, config FROM timescaledb_information.jobs WHERE hypertable_name IN ('telemetry_raw', 'telemetry_sensor_values', 'telemetry_sensor_agg_1m', 'telemetry_sensor_agg_1h') ORDER BY 2, 1`,
     );
     query('partitions', `SELECT zenthos_ensure_partitions('telemetry_raw', now(), 3) AS n`);
     // The sink's staging + merge statements, twice (the second round is all duplicates). PGlite
@@ -73,11 +73,12 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
       steps.push({ exec: `${sql.merge}; COMMIT;` });
     }
     query('count', 'SELECT count(*)::int AS n FROM telemetry_raw');
+    query('sensorValues', 'SELECT count(*)::int AS n FROM telemetry_sensor_values');
     query('realtime_1m', bucketsQuery('telemetry_1m'));
     query('realtime_1h', bucketsQuery('telemetry_1h'));
     // One statement per step: a refresh cannot run inside a (multi-statement) transaction block.
-    steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_agg_1m', NULL, NULL)` });
-    steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_agg_1h', NULL, NULL)` });
+    steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_sensor_agg_1m', NULL, NULL)` });
+    steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_sensor_agg_1h', NULL, NULL)` });
     query('materialised_1m', bucketsQuery('telemetry_1m'));
     query('materialised_1h', bucketsQuery('telemetry_1h'));
     results = await onTimescale(steps);
@@ -97,30 +98,43 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
   it('creates hypertables, compression and retention policies and real-time continuous aggregates with Timescale', () => {
     expect(rows('enabled')).toEqual([{ on: true }]);
     expect(rows('hypertables')).toEqual(
-      ['device_logs', 'device_status', 'inference_results', 'telemetry_raw'].map((hypertable_name) => ({
+      ['device_logs', 'device_status', 'inference_results', 'telemetry_raw', 'telemetry_sensor_values'].map((hypertable_name) => ({
         hypertable_name,
         compression_enabled: true,
       })),
     );
     expect(rows('caggs')).toEqual([
-      { view_name: 'telemetry_agg_1h', materialized_only: false },
-      { view_name: 'telemetry_agg_1m', materialized_only: false },
+      { view_name: 'telemetry_sensor_agg_1h', materialized_only: false },
+      { view_name: 'telemetry_sensor_agg_1m', materialized_only: false },
     ]);
     const jobs = rows('jobs') as { proc_name: string; hypertable_name: string; config: Record<string, string> }[];
-    expect(jobs.map((j) => [j.hypertable_name, j.proc_name])).toEqual([
-      ['telemetry_agg_1h', 'policy_refresh_continuous_aggregate'],
-      ['telemetry_agg_1m', 'policy_refresh_continuous_aggregate'],
+    // Continuous aggregates report their materialisation hypertable, not the view: find them by proc.
+    const refreshes = jobs.filter((j) => j.proc_name === 'policy_refresh_continuous_aggregate');
+    const others = jobs.filter((j) => j.proc_name !== 'policy_refresh_continuous_aggregate');
+    expect(refreshes).toHaveLength(2);
+    expect(others.map((j) => [j.hypertable_name, j.proc_name])).toEqual([
       ['telemetry_raw', 'policy_compression'],
       ['telemetry_raw', 'policy_retention'],
+      ['telemetry_sensor_values', 'policy_compression'],
+      ['telemetry_sensor_values', 'policy_retention'],
     ]);
     // Reconfiguring replaces the policies rather than stacking them.
-    expect(jobs.find((j) => j.proc_name === 'policy_retention')?.config.drop_after).toBe('45 days');
+    const retention = (table: string): string | undefined =>
+      jobs.find((j) => j.proc_name === 'policy_retention' && j.hypertable_name === table)?.config.drop_after;
+    expect(retention('telemetry_raw')).toBe('45 days');
+    // The per-sensor values follow telemetry_raw's settings (0100's defaults) until the sink applies its own.
+    expect(retention('telemetry_sensor_values')).toBe('90 days');
     // Partition maintenance is Timescale's own on this path.
     expect(rows('partitions')).toEqual([{ n: 0 }]);
   });
 
   it('gives the same 1 minute and 1 hour buckets on both paths, duplicates ignored', async () => {
     expect(rows('count')).toEqual([{ n: 3_000 }]);
+    // One value per numeric sensor of each stored message, none for the repeated round.
+    const readings = values.slice(0, 3_000).reduce((n, v) => n + Object.keys(v.sensors).length, 0);
+    expect(rows('sensorValues')).toEqual([{ n: readings }]);
+    const plainReadings = await plain.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_sensor_values');
+    expect(plainReadings.rows[0]?.n).toBe(readings);
     const plainCount = await plain.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_raw');
     expect(plainCount.rows[0]?.n).toBe(3_000);
     for (const unit of ['1m', '1h']) {
@@ -130,5 +144,31 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
       expect(normalise(rows(`realtime_${unit}`))).toEqual(fromPlain);
       expect(normalise(rows(`materialised_${unit}`))).toEqual(fromPlain);
     }
+  });
+
+  it('rolls up every sensor of the map, not only temperature and humidity', async () => {
+    // Expected 1 hour buckets of co2 (a sensor without a column of its own), computed here.
+    const unique = values.slice(0, 3_000);
+    const expected = new Map<string, number[]>();
+    for (const v of unique) {
+      const co2 = v.sensors.co2;
+      if (co2 === undefined) continue;
+      const key = `${new Date(Math.floor(v.timestamp / 3_600) * 3_600_000).toISOString()} ${v.device_id}`;
+      expected.set(key, [...(expected.get(key) ?? []), co2]);
+    }
+    expect(expected.size).toBeGreaterThan(0);
+    const want = [...expected.entries()]
+      .map(([key, xs]) => {
+        const [bucket, device_id] = key.split(' ');
+        const avg = Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1e6) / 1e6;
+        return { bucket, device_id, sensor: 'co2', count: xs.length, avg, min: Math.min(...xs), max: Math.max(...xs) };
+      })
+      .sort((a, b) => `${a.bucket}${a.device_id}`.localeCompare(`${b.bucket}${b.device_id}`));
+    const fromPlain = normalise((await plain.pool.query(bucketsQuery('telemetry_1h'))).rows).filter((r) => r.sensor === 'co2');
+    expect(fromPlain).toEqual(want);
+    expect(normalise(rows('materialised_1h')).filter((r) => r.sensor === 'co2')).toEqual(want);
+    // The 1 minute buckets add up to the same readings.
+    const perMinute = normalise((await plain.pool.query(bucketsQuery('telemetry_1m'))).rows).filter((r) => r.sensor === 'co2');
+    expect(perMinute.reduce((n, r) => n + (r.count as number), 0)).toBe(want.reduce((n, r) => n + r.count, 0));
   });
 });
