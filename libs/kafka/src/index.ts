@@ -3,3 +3,4 @@ export { createRdkafkaProducer, createRdkafkaConsumer, type RdkafkaProperties, t
 export { createKafkajs, createKafkajsProducer, ensureTopics, readTopic, type TopicSpec } from './adapters/kafkajs';
 export * from './transactions';
 export { createRdkafkaTransactionalPipe, type TransactionalPipeSettings } from './adapters/rdkafka-transactional';
+export { collectBatch, type CollectBatchOptions } from './batch';

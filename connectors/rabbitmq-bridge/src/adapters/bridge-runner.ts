@@ -1,6 +1,6 @@
 import { trace, type Link } from '@opentelemetry/api';
 import { backoffDelayMs, sleep, toZenthosError, type Logger } from '@zenthos/core';
-import { nextPosition, type CommitPosition, type ConsumerPort, type IncomingRecord } from '@zenthos/kafka';
+import { collectBatch, nextPosition, type CommitPosition, type ConsumerPort, type IncomingRecord } from '@zenthos/kafka';
 import type { Serde } from '@zenthos/schemas';
 import { extractTraceContext, injectTraceHeaders, spanNames } from '@zenthos/telemetry';
 import { kindOfEnrichedTopic, routingKeyFor, toEnvelope, type EnrichedBase } from '../domain/envelope';
@@ -222,23 +222,12 @@ export function createBridgeRunner(opts: BridgeRunnerOptions): BridgeRunner {
     await untilDone('rabbit.connect', ensureSession);
     markReady();
     while (!stopping) {
-      const batch: IncomingRecord[] = [];
-      let deadline = Number.POSITIVE_INFINITY;
-      while (!stopping && batch.length < opts.batchSize) {
-        const now = Date.now();
-        if (batch.length > 0 && now >= deadline) break;
-        const waitMs = batch.length === 0 ? 250 : Math.max(1, Math.min(250, deadline - now));
-        let polled: IncomingRecord[];
-        try {
-          polled = await consumer.poll(opts.batchSize - batch.length, waitMs);
-        } catch (err) {
-          logger.warn({ err: (err as Error).message }, 'poll failed');
-          await sleep(200);
-          continue;
-        }
-        if (polled.length > 0 && batch.length === 0) deadline = Date.now() + opts.lingerMs;
-        batch.push(...polled);
-      }
+      const batch = await collectBatch(consumer, {
+        maxRecords: opts.batchSize,
+        lingerMs: opts.lingerMs,
+        stopped: () => stopping,
+        onPollError: (err) => logger.warn({ err: (err as Error).message }, 'poll failed'),
+      });
       // An unexpected error must not end the loop silently: the batch is tried again (every
       // step is idempotent) and /ready reports the problem meanwhile.
       for (let attempt = 1; batch.length > 0 && !stopping; attempt++) {

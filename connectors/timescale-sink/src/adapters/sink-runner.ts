@@ -1,5 +1,5 @@
 import { backoffDelayMs, isZenthosError, sleep, toZenthosError, type Logger, type ZenthosError } from '@zenthos/core';
-import type { ConsumerPort, IncomingRecord, OutgoingRecord, ProducerPort } from '@zenthos/kafka';
+import { collectBatch, type ConsumerPort, type IncomingRecord, type OutgoingRecord, type ProducerPort } from '@zenthos/kafka';
 import type { Serde } from '@zenthos/schemas';
 import { commitPositions } from '../domain/offsets';
 import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/records';
@@ -193,24 +193,15 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
 
   async function loop(): Promise<void> {
     while (!stopping) {
-      const batch: IncomingRecord[] = [];
-      let deadline = Number.POSITIVE_INFINITY;
-      while (!stopping && batch.length < opts.batchSize) {
-        const now = Date.now();
-        if (batch.length > 0 && now >= deadline) break;
-        const waitMs = batch.length === 0 ? 250 : Math.max(1, Math.min(250, deadline - now));
-        let polled: IncomingRecord[];
-        try {
-          polled = await consumer.poll(opts.batchSize - batch.length, waitMs);
-        } catch (err) {
+      const batch = await collectBatch(consumer, {
+        maxRecords: opts.batchSize,
+        lingerMs: opts.lingerMs,
+        stopped: () => stopping,
+        onPollError: (err) => {
           const e = toZenthosError(err, 'ZEN_KAFKA_CONSUME_FAILED');
           logger.warn({ code: e.code, err: e.message }, 'poll failed');
-          await sleep(200);
-          continue;
-        }
-        if (polled.length > 0 && batch.length === 0) deadline = Date.now() + opts.lingerMs;
-        batch.push(...polled);
-      }
+        },
+      });
       // An unexpected error must not end the loop silently: the batch is tried again (every
       // step is idempotent) and /ready reports the problem meanwhile.
       for (let attempt = 1; batch.length > 0 && !stopping; attempt++) {
