@@ -39,6 +39,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { loadTelemetrySettings, type OtlpTarget, type TelemetrySettings } from '../config';
 import { traceLogMixin, type TraceLogFields } from '../domain/log-mixin';
 import { withBaseUnits } from '../domain/prometheus-units';
+import { createPropagatingTracer } from './propagating-tracer';
 
 /** Options of {@link initTelemetry}. */
 export interface TelemetryOptions {
@@ -150,8 +151,8 @@ const emitLogLine = (logger: OtelLogger, line: string): void => {
  *
  * - Traces, metrics and logs go over OTLP/HTTP (protobuf by default, JSON with
  *   `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) when `OTEL_EXPORTER_OTLP_ENDPOINT` (or a
- *   signal-specific endpoint) is set; without one nothing is exported and spans still get ids
- *   (for log correlation and propagation).
+ *   signal-specific endpoint) is set; without one nothing is exported, and `tracer`'s spans are
+ *   not recorded but still get ids and the sampling flag (for log correlation and propagation).
  * - The same metrics are always available as Prometheus text through `metricsText()`.
  * - W3C trace context and baggage are the propagators; context follows async calls
  *   (AsyncLocalStorage).
@@ -187,7 +188,8 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
       t.protocol === 'http/json' ? new OTLPTraceExporterJson(exporterConfig(t)) : new OTLPTraceExporterProto(exporterConfig(t));
     spanProcessors.push(new BatchSpanProcessor({ exporter, scheduledDelayMillis: settings.spanScheduleDelayMs }));
   }
-  const tracerProvider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors });
+  const traceSampler = sampler(settings);
+  const tracerProvider = new TracerProvider({ resource, sampler: traceSampler, spanProcessors });
 
   // --- metrics: Prometheus pull (never serves its own port) + OTLP push
   const prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -246,7 +248,8 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   let stopped: Promise<void> | undefined;
   return {
     settings,
-    tracer: tracerProvider.getTracer(scope, options.serviceVersion),
+    // Without an exporter a recorded span would be built per message only to be dropped.
+    tracer: spanProcessors.length > 0 ? tracerProvider.getTracer(scope, options.serviceVersion) : createPropagatingTracer(traceSampler),
     meter: meterProvider.getMeter(scope, options.serviceVersion),
     logMixin: traceLogMixin,
     logDestination,
