@@ -40,6 +40,17 @@ describe('serde', () => {
     expect(decoded).toEqual({ schemaId: id, value: telemetry });
   });
 
+  it('encodes records larger than its scratch buffer, and returns buffers that later encodes do not overwrite', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const big = { ...telemetry, device_id: 'd'.repeat(100_000) };
+    const first = await serde.encode('zenthos.telemetry.raw-value', telemetry);
+    const large = await serde.encode('zenthos.telemetry.raw-value', big);
+    await serde.encode('zenthos.telemetry.raw-value', { ...telemetry, device_id: 'other' });
+    expect((await serde.decode<TelemetryRaw>(first)).value).toEqual(telemetry);
+    expect((await serde.decode<TelemetryRaw>(large)).value).toEqual(big);
+    expect(large.readInt32BE(1)).toBe(first.readInt32BE(1));
+  });
+
   it('reuses the id: the same schema is registered once', async () => {
     const registry = createMemoryRegistryClient();
     const serde = createSerdeWith(registry);

@@ -5,7 +5,7 @@ import type { ContractValueBySubject } from '../generated/contracts';
 import { parseSchema, schemaText, type AvroSchema } from './avro';
 import { checkBounded, defaultDecodeLimits, type DecodeLimits } from './bounded-check';
 import type { SchemaRegistryClient } from './registry-port';
-import { frame, unframe } from './wire-format';
+import { unframe, WIRE_HEADER_BYTES, writeWireHeader } from './wire-format';
 
 /** A decoded message: the writer's schema id and the value. */
 export interface Decoded<T = unknown> {
@@ -69,6 +69,9 @@ export interface SerdeSettings {
   readonly nowMs?: () => number;
 }
 
+// Records up to this size are encoded in a scratch buffer; larger ones take avsc's toBuffer.
+const SCRATCH_BYTES = 64 * 1024;
+
 const contractBySubject = new Map<string, AvroSchema>(Object.values(contracts).map((c) => [c.subject, c.schema as AvroSchema]));
 
 /** The contract schema of `schemas/avro` registered under a subject, if any. */
@@ -121,6 +124,18 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
       textOfObject.set(schema, text);
     }
     return text;
+  };
+
+  // Every record used to cost two buffers (avsc's toBuffer zero-fills one, frame() copies it
+  // into another); the body is written behind a header-sized gap here and copied out once.
+  const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  const encodeBehindHeader = (type: Type, value: unknown): Buffer => {
+    const end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+    // avsc answers a negative count of missing bytes when the scratch buffer is too small.
+    if (end < 0) return Buffer.concat([Buffer.alloc(WIRE_HEADER_BYTES), type.toBuffer(value)]);
+    const out = Buffer.allocUnsafe(end);
+    scratch.copy(out, 0, 0, end);
+    return out;
   };
 
   async function writerType(id: number): Promise<Type> {
@@ -177,9 +192,9 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
         }
       }
       const { id, type } = writer;
-      let payload: Buffer;
+      let framed: Buffer;
       try {
-        payload = type.toBuffer(value);
+        framed = encodeBehindHeader(type, value);
       } catch (err) {
         const problems: string[] = [];
         type.isValid(value, {
@@ -192,7 +207,8 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
           { cause: err },
         );
       }
-      return frame(id, payload);
+      writeWireHeader(framed, id);
+      return framed;
     },
 
     async decode<T>(buf: Uint8Array, options: DecodeOptions = {}): Promise<Decoded<T>> {

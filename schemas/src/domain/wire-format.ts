@@ -11,14 +11,19 @@ export interface WireMessage {
   readonly payload: Buffer;
 }
 
-/** Prepends the Confluent header to an Avro payload. */
-export function frame(schemaId: number, payload: Buffer): Buffer {
+/** Writes the Confluent header (magic byte, schema id) into the first WIRE_HEADER_BYTES of `buf`. */
+export function writeWireHeader(buf: Buffer, schemaId: number): void {
   if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff) {
     throw new ZenthosError('ZEN_PAYLOAD_INVALID', `schema id ${schemaId} is not a non-negative 32-bit integer`);
   }
+  buf[0] = MAGIC_BYTE;
+  buf.writeInt32BE(schemaId, 1);
+}
+
+/** Prepends the Confluent header to an Avro payload. */
+export function frame(schemaId: number, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(WIRE_HEADER_BYTES + payload.length);
-  out[0] = MAGIC_BYTE;
-  out.writeInt32BE(schemaId, 1);
+  writeWireHeader(out, schemaId);
   payload.copy(out, WIRE_HEADER_BYTES);
   return out;
 }
