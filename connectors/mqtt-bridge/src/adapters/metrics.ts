@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import { metricLabels, metricNames, metricOptions } from '@zenthos/telemetry';
 
 /** The shared metric names (spec §10) the bridge records, from @zenthos/telemetry. */
@@ -26,6 +26,18 @@ export interface BridgeMetrics {
 
 const keyOf = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 
+interface Tally {
+  readonly labels: Labels;
+  value: number;
+}
+
+/** What one `ingested` series needs on every message, built once per (kind, device model). */
+interface IngestedSeries {
+  readonly counterAttributes: Attributes;
+  readonly latencyAttributes: Attributes;
+  readonly tally: Tally;
+}
+
 /**
  * Records the bridge's metrics on an OpenTelemetry meter (exported over OTLP and served as
  * Prometheus text by @zenthos/telemetry), and keeps the counts in memory for `count`.
@@ -37,21 +49,42 @@ export function createBridgeMetrics(meter: Meter): BridgeMetrics {
   const dlq = meter.createCounter(metricNames.dlqMessages, metricOptions.dlqMessages);
   const refused = meter.createCounter(metricNames.messagesRefused, metricOptions.messagesRefused);
   const connected = meter.createUpDownCounter(metricNames.connectedDevices, metricOptions.connectedDevices);
-  const tallies = new Map<CountedMetric, Map<string, { labels: Labels; value: number }>>();
-  const tally = (name: CountedMetric, labels: Labels, by = 1): void => {
+  const tallies = new Map<CountedMetric, Map<string, Tally>>();
+  const tallyOf = (name: CountedMetric, labels: Labels): Tally => {
     let series = tallies.get(name);
     if (!series) tallies.set(name, (series = new Map()));
     const key = keyOf(labels);
-    const entry = series.get(key) ?? { labels, value: 0 };
-    entry.value += by;
-    series.set(key, entry);
+    let entry = series.get(key);
+    if (!entry) series.set(key, (entry = { labels, value: 0 }));
+    return entry;
+  };
+  const tally = (name: CountedMetric, labels: Labels, by = 1): void => {
+    tallyOf(name, labels).value += by;
+  };
+  // Every accepted message lands here: the attribute objects and the tally entry of its series
+  // are built once, not per message (sorting and serialising labels per call cost more than
+  // the counting itself). Kinds × device models is a small, fleet-bounded set.
+  const ingestedSeries = new Map<string, IngestedSeries>();
+  const ingestedSeriesOf = (kind: string, deviceModel: string): IngestedSeries => {
+    const key = `${kind}\u0000${deviceModel}`;
+    let series = ingestedSeries.get(key);
+    if (!series) {
+      series = {
+        counterAttributes: { [metricLabels.kind]: kind, [metricLabels.deviceModel]: deviceModel },
+        latencyAttributes: { [metricLabels.kind]: kind },
+        tally: tallyOf('messagesIngested', { kind, device_model: deviceModel }),
+      };
+      ingestedSeries.set(key, series);
+    }
+    return series;
   };
 
   return {
     ingested(labels, latencyMs) {
-      ingested.add(1, { [metricLabels.kind]: labels.kind, [metricLabels.deviceModel]: labels.device_model });
-      latency.record(latencyMs, { [metricLabels.kind]: labels.kind });
-      tally('messagesIngested', labels);
+      const series = ingestedSeriesOf(labels.kind, labels.device_model);
+      ingested.add(1, series.counterAttributes);
+      latency.record(latencyMs, series.latencyAttributes);
+      series.tally.value++;
     },
     invalid(labels) {
       invalid.add(1, { [metricLabels.kind]: labels.kind, [metricLabels.reason]: labels.reason });

@@ -55,8 +55,11 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   // Bounded by the 16-bit packet id space; an entry is taken when aedes handles the packet.
   const userProperties = new Map<number, Record<string, string | string[]>>();
   let violated = false;
-  // Aedes writes every PUBACK on its own; corking until the next tick turns the answers of one
-  // Kafka delivery batch into a single writev instead of a syscall per packet.
+  // Aedes writes every PUBACK on its own; corking until the check phase of this event-loop turn
+  // turns the answers of one Kafka delivery batch into a single writev instead of a syscall per
+  // packet. Not the next tick: node-rdkafka hands each delivery report to JavaScript in its own
+  // callback scope, which drains the tick queue after every report, so a tick-long cork held
+  // one PUBACK (measured: one writev per message at 20 clients × window 10).
   let corked = false;
   const uncork = (): void => {
     corked = false;
@@ -66,7 +69,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(uncork);
+      setImmediate(uncork);
     }
     return socket.write(bytes);
   };
@@ -91,6 +94,8 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
       socket.end(() => callback());
     },
     destroy(err, callback) {
+      // Aedes closes right after its last answer (a refusing CONNACK): send what is corked first.
+      if (corked) uncork();
       socket.destroy();
       callback(err);
     },
