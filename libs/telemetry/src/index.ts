@@ -3,7 +3,15 @@
  */
 export { initTelemetry, type Telemetry, type TelemetryOptions } from './adapters/sdk';
 export { loadTelemetrySettings, parseKeyValueList, type TelemetrySettings, type OtlpTarget, type OtlpProtocol } from './config';
-export { injectTraceHeaders, extractTraceContext, traceHeaderNames, type HeaderCarrier, type HeaderValue } from './domain/propagation';
+export {
+  injectTraceHeaders,
+  extractTraceContext,
+  batchTraceContext,
+  traceHeaderNames,
+  type BatchTraceContext,
+  type HeaderCarrier,
+  type HeaderValue,
+} from './domain/propagation';
 export { traceLogMixin, type TraceLogFields } from './domain/log-mixin';
 export { traced } from './domain/traced';
 export {

@@ -1,8 +1,8 @@
-import { trace, type Link } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import { backoffDelayMs, sleep, toZenthosError, type Logger } from '@zenthos/core';
 import { collectBatch, nextPosition, type CommitPosition, type ConsumerPort, type IncomingRecord } from '@zenthos/kafka';
 import type { Serde } from '@zenthos/schemas';
-import { extractTraceContext, injectTraceHeaders, spanNames } from '@zenthos/telemetry';
+import { batchTraceContext, extractTraceContext, injectTraceHeaders, spanNames } from '@zenthos/telemetry';
 import { kindOfEnrichedTopic, routingKeyFor, toEnvelope, type EnrichedBase } from '../domain/envelope';
 import type { RabbitTopology } from '../domain/topology';
 import { declareTopology, openAmqpSession, publishConfirmed, type AmqpSession } from './amqp';
@@ -185,15 +185,13 @@ export function createBridgeRunner(opts: BridgeRunnerOptions): BridgeRunner {
   async function handleBatch(records: IncomingRecord[]): Promise<void> {
     const messages = await untilDone('decode', () => toOutgoing(records));
     if (!messages) return;
-    const links: Link[] = [];
-    for (const m of messages.slice(0, 32)) {
-      const sc = trace.getSpanContext(extractTraceContext(m.headers));
-      if (sc) links.push({ context: sc });
-    }
+    // A child of the batch's first traced message (its trace then reaches RabbitMQ), linked to the others.
+    const traceCtx = batchTraceContext(messages.map((m) => m.headers));
     const ok = await untilDone('rabbit.publish', () =>
       tracer.startActiveSpan(
         spanNames.rabbitPublish,
-        { links, attributes: { 'messaging.system': 'rabbitmq', 'messaging.batch.message_count': messages.length } },
+        { links: traceCtx.links, attributes: { 'messaging.system': 'rabbitmq', 'messaging.batch.message_count': messages.length } },
+        traceCtx.parent,
         async (span) => {
           try {
             await publishAll(messages);

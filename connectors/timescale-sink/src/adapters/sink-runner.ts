@@ -6,7 +6,8 @@ import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/rec
 import { buildTableBatches } from '../domain/rows';
 import type { SinkInstruments } from './instruments';
 import type { BatchWriter } from './postgres-writer';
-import { inSpan, linksFromHeaders } from './tracing';
+import { batchTraceContext, type BatchTraceContext } from '@zenthos/telemetry';
+import { inSpan } from './tracing';
 
 /** What the runner needs; everything is injected so tests can use real services or fakes. */
 export interface SinkRunnerOptions {
@@ -134,13 +135,13 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
   }
 
   /** Writes decoded records in one transaction, retrying while Postgres is unavailable. */
-  async function writeRecords(items: readonly Decoded[], links: ReturnType<typeof linksFromHeaders>): Promise<boolean> {
+  async function writeRecords(items: readonly Decoded[], traceCtx: BatchTraceContext): Promise<boolean> {
     const tables = buildTableBatches(items);
     const rowCount = tables.reduce((n, t) => n + t.rows.length, 0);
     const written = await untilDone('db.write', () =>
       inSpan(
         'db.write',
-        links,
+        traceCtx,
         { 'db.system': 'postgresql', 'zenthos.batch.records': items.length, 'zenthos.batch.rows': rowCount },
         async () => {
           const started = performance.now();
@@ -164,16 +165,16 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
     const decoded = await untilDone('decode', () => decodeAll(records));
     if (!decoded) return;
     const dead = [...decoded.dead];
-    const links = linksFromHeaders(records.map((r) => r.headers));
+    const traceCtx = batchTraceContext(records.map((r) => r.headers));
     try {
-      if (!(await writeRecords(decoded.ok, links))) return; // stopping while Postgres is down
+      if (!(await writeRecords(decoded.ok, traceCtx))) return; // stopping while Postgres is down
     } catch (err) {
       // A value Postgres refuses (not an outage): find the culprits one record at a time, so
       // one bad record never blocks its partition; they go to the DLQ with the database's error.
       logger.warn({ err: (err as Error).message }, 'batch refused; writing its records one by one');
       for (const item of decoded.ok) {
         try {
-          if (!(await writeRecords([item], []))) return;
+          if (!(await writeRecords([item], batchTraceContext([item.record.headers])))) return;
         } catch (one) {
           dead.push([item.record, toZenthosError(one, 'ZEN_DB_WRITE_FAILED')]);
         }

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
-import { extractTraceContext, injectTraceHeaders, traceHeaderNames } from './propagation';
+import { batchTraceContext, extractTraceContext, injectTraceHeaders, traceHeaderNames } from './propagation';
 
 const traceId = '0af7651916cd43dd8448eb211c80319c';
 const spanId = 'b7ad6b7169203331';
@@ -53,5 +53,35 @@ describe('extractTraceContext', () => {
 
   it('names the headers it uses', () => {
     expect(traceHeaderNames).toEqual(expect.arrayContaining(['traceparent', 'tracestate', 'baggage']));
+  });
+});
+
+describe('batchTraceContext', () => {
+  const other = (n: number): string => `00-${String(n).padStart(32, 'a')}-${spanId}-01`;
+
+  it('parents the batch span on the first traced message and links the others', () => {
+    const { parent: p, links } = batchTraceContext([
+      {},
+      undefined,
+      { traceparent: Buffer.from(traceparent) },
+      { traceparent: other(1) },
+      { traceparent: other(2) },
+    ]);
+    expect(trace.getSpanContext(p)?.traceId).toBe(traceId);
+    expect(links.map((l) => l.context.traceId)).toEqual([String(1).padStart(32, 'a'), String(2).padStart(32, 'a')]);
+  });
+
+  it('keeps at most maxLinks links', () => {
+    const { links } = batchTraceContext(
+      Array.from({ length: 10 }, (_, i) => ({ traceparent: other(i + 1) })),
+      3,
+    );
+    expect(links).toHaveLength(3);
+  });
+
+  it('falls back to the active context when no message is traced', () => {
+    const { parent: p, links } = batchTraceContext([{ other: 'x' }, { traceparent: '00-bad-01' }]);
+    expect(trace.getSpanContext(p)).toBeUndefined();
+    expect(links).toEqual([]);
   });
 });

@@ -1,4 +1,12 @@
-import { context as contextApi, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context as contextApi,
+  ROOT_CONTEXT,
+  trace,
+  type Context,
+  type SpanContext,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
@@ -73,3 +81,35 @@ export const extractTraceContext = (
 
 /** The header names the propagator reads and writes (`traceparent`, `tracestate`, `baggage`). */
 export const traceHeaderNames: readonly string[] = propagator.fields();
+
+/** Where a span over a batch of messages belongs: see {@link batchTraceContext}. */
+export interface BatchTraceContext {
+  /** Context of the batch's first traced message (the span's parent); the active context when none is traced. */
+  readonly parent: Context;
+  /** Span contexts of the other traced messages, at most `maxLinks`. */
+  readonly links: { context: SpanContext }[];
+}
+
+/**
+ * A batch write (the sink's `db.write`, the RabbitMQ bridge's `rabbit.publish`) serves many
+ * messages. It is made a child of the first traced message, so that message's trace runs from
+ * the device to the database (spec §10), and links to the others, as OpenTelemetry models a
+ * span with several causes.
+ */
+export function batchTraceContext(
+  headersOfMessages: Iterable<Readonly<Record<string, HeaderValue>> | undefined>,
+  maxLinks = 32,
+): BatchTraceContext {
+  let parent: Context | undefined;
+  const links: { context: SpanContext }[] = [];
+  for (const headers of headersOfMessages) {
+    // On the root context, a message without trace headers yields no span context.
+    const ctx = extractTraceContext(headers, ROOT_CONTEXT);
+    const sc = trace.getSpanContext(ctx);
+    if (!sc) continue;
+    if (parent === undefined) parent = ctx;
+    else if (links.length < maxLinks) links.push({ context: sc });
+    else break;
+  }
+  return { parent: parent ?? contextApi.active(), links };
+}
