@@ -1,5 +1,5 @@
 import { backoffDelayMs, isZenthosError, sleep, type Logger } from '@zenthos/core';
-import { nextPosition, type CommitPosition, type ConsumerPort, type IncomingRecord } from '@zenthos/kafka';
+import { collectBatch, nextPosition, type CommitPosition, type ConsumerPort, type IncomingRecord } from '@zenthos/kafka';
 import type { Serde, StatusEnriched } from '@zenthos/schemas';
 import { otaReportOf, type StatusOtaReport } from '../domain/status-report';
 
@@ -79,7 +79,14 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
 
   const done = (async () => {
     while (!stopping) {
-      const records = await consumer.poll(200, 500);
+      // A failed poll (a topic not yet known to a fresh broker, a broker restarting) is logged
+      // and polled again: it must not end the consumer for good.
+      const records = await collectBatch(consumer, {
+        maxRecords: 200,
+        lingerMs: 0,
+        stopped: () => stopping,
+        onPollError: (err) => logger.warn({ err }, 'status poll failed; polling again'),
+      });
       if (records.length === 0) continue;
       try {
         for (const r of records) await apply(r);
