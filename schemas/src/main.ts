@@ -42,7 +42,9 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     port: options.port,
     logger,
     metrics: () =>
+      '# HELP zenthos_schema_registry_subjects Subjects with at least one live version.\n' +
       `# TYPE zenthos_schema_registry_subjects gauge\nzenthos_schema_registry_subjects ${store.subjectNames().length}\n` +
+      '# HELP zenthos_schema_registry_ignored_records_total Records of the schemas topic that were not understood and skipped.\n' +
       `# TYPE zenthos_schema_registry_ignored_records_total counter\nzenthos_schema_registry_ignored_records_total ${store.ignoredRecords}\n`,
   });
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;

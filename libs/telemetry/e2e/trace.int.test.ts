@@ -170,7 +170,7 @@ describe('one trace per device message, across every service (spec §10)', () =>
   }, 120_000);
 
   // Every service's /metrics, scraped by Prometheus in compose, must pass promtool's format and lint checks.
-  it.each(['bridgeOps', 'processorTelemetryOps', 'sinkOps', 'rabbitOps', 'alertsOps', 'ota'] as const)(
+  it.each(['registry', 'bridgeOps', 'processorTelemetryOps', 'sinkOps', 'rabbitOps', 'alertsOps', 'ota'] as const)(
     '/metrics of the %s service passes promtool check metrics',
     async (port) => {
       const res = await fetch(`http://127.0.0.1:${ports[port]}/metrics`);

@@ -137,7 +137,10 @@ export function createRegistryRequestHandler(
       return true;
     }
     if (path === '/metrics') {
-      const lines = ['# TYPE zenthos_schema_registry_requests_total counter'];
+      const lines = [
+        '# HELP zenthos_schema_registry_requests_total REST requests answered, by HTTP status.',
+        '# TYPE zenthos_schema_registry_requests_total counter',
+      ];
       for (const [status, n] of [...requestsByStatus].sort((a, b) => a[0] - b[0])) {
         lines.push(`zenthos_schema_registry_requests_total{status="${status}"} ${n}`);
       }
