@@ -1,8 +1,8 @@
-import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
+import { KafkaConsumer, Producer, type LibrdKafkaError, type MessageHeader } from 'node-rdkafka';
 import { ZenthosError } from '@zenthos/core';
-import type { CommitPosition, IncomingRecord, KafkaClientSettings, OutgoingRecord } from '../port';
+import type { CommitPosition, KafkaClientSettings, OutgoingRecord } from '../port';
 import type { PartitionLag, RebalanceEvent, TransactionalPipe } from '../transactions';
-import type { RdkafkaProperties } from './rdkafka';
+import { toIncoming, type RdkafkaProperties } from './rdkafka';
 
 /** Settings of {@link createRdkafkaTransactionalPipe}. */
 export interface TransactionalPipeSettings extends KafkaClientSettings {
@@ -28,20 +28,6 @@ const asError = (err: unknown, what: string): ZenthosError => {
 
 const call = (what: string, fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> =>
   new Promise((resolve, reject) => fn((err) => (err ? reject(Object.assign(err, { what })) : resolve())));
-
-const toIncoming = (m: Message): IncomingRecord => {
-  const headers: Record<string, Buffer> = {};
-  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: String(m.offset),
-    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key)),
-    value: m.value ?? null,
-    headers,
-    timestampMs: m.timestamp ?? 0,
-  };
-};
 
 /**
  * A {@link TransactionalPipe} on node-rdkafka. Error handling follows librdkafka's

@@ -91,7 +91,8 @@ export function createRdkafkaProducer(
   };
 }
 
-const toIncoming = (m: Message): IncomingRecord => {
+/** A node-rdkafka message as the port's record (headers as Buffers, offsets as strings). */
+export const toIncoming = (m: Message): IncomingRecord => {
   const headers: Record<string, Buffer> = {};
   for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
   return {
