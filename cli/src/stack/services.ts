@@ -40,6 +40,12 @@ const localHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const isRoot = (): boolean => userInfo().uid === 0;
 const redact = (url: URL): string => `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 
+/** Where a URL-configured service listens, as `status` shows it, and whether `up` may start it. */
+function endpointOf(urlText: string, defaultPort: number): { host: string; port: number; address: string; local: boolean } {
+  const url = new URL(urlText);
+  return { host: url.hostname, port: Number(url.port || defaultPort), address: redact(url), local: localHosts.has(url.hostname) };
+}
+
 /** The Debian PostgreSQL server binaries, newest version first. */
 function postgresBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
@@ -213,8 +219,8 @@ function kafkaService(cfg: StackConfig): ServiceDef {
 
 function postgresService(cfg: StackConfig): ServiceDef {
   const url = new URL(cfg.DATABASE_URL);
-  const host = url.hostname;
-  const port = Number(url.port || 5432);
+  const endpoint = endpointOf(cfg.DATABASE_URL, 5432);
+  const { host, port } = endpoint;
   const user = decodeURIComponent(url.username || 'zenthos');
   const password = decodeURIComponent(url.password || 'zenthos');
   const database = url.pathname.replace(/^\//, '') || 'zenthos';
@@ -230,10 +236,7 @@ function postgresService(cfg: StackConfig): ServiceDef {
   };
   return {
     name: 'postgres',
-    host,
-    port,
-    address: redact(url),
-    local: localHosts.has(host),
+    ...endpoint,
     // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
     stopSignal: 'SIGINT',
     async prepare(paths) {
@@ -309,16 +312,12 @@ function postgresService(cfg: StackConfig): ServiceDef {
 }
 
 function rabbitService(cfg: StackConfig): ServiceDef {
-  const url = new URL(cfg.AMQP_URL);
-  const host = url.hostname;
-  const port = Number(url.port || 5672);
+  const endpoint = endpointOf(cfg.AMQP_URL, 5672);
+  const { host, port } = endpoint;
   const server = '/usr/lib/rabbitmq/bin/rabbitmq-server';
   return {
     name: 'rabbitmq',
-    host,
-    port,
-    address: redact(url),
-    local: localHosts.has(host),
+    ...endpoint,
     stopSignal: 'SIGTERM',
     async prepare(paths) {
       if (!existsSync(server)) await ensureDebianPackages(['rabbitmq-server']);
@@ -370,15 +369,11 @@ function rabbitService(cfg: StackConfig): ServiceDef {
 }
 
 function redisService(cfg: StackConfig): ServiceDef {
-  const url = new URL(cfg.REDIS_URL);
-  const host = url.hostname;
-  const port = Number(url.port || 6379);
+  const endpoint = endpointOf(cfg.REDIS_URL, 6379);
+  const { host, port } = endpoint;
   return {
     name: 'redis',
-    host,
-    port,
-    address: redact(url),
-    local: localHosts.has(host),
+    ...endpoint,
     stopSignal: 'SIGTERM',
     async prepare(paths) {
       if (!which('redis-server')) await ensureDebianPackages(['redis-server']);
@@ -426,15 +421,11 @@ function redisService(cfg: StackConfig): ServiceDef {
 }
 
 function mosquittoService(cfg: StackConfig): ServiceDef {
-  const url = new URL(cfg.MOSQUITTO_URL);
-  const host = url.hostname;
-  const port = Number(url.port || 1883);
+  const endpoint = endpointOf(cfg.MOSQUITTO_URL, 1883);
+  const { host, port } = endpoint;
   return {
     name: 'mosquitto',
-    host,
-    port,
-    address: redact(url),
-    local: localHosts.has(host),
+    ...endpoint,
     stopSignal: 'SIGTERM',
     async prepare(paths) {
       if (!which('mosquitto') && !existsSync('/usr/sbin/mosquitto')) await ensureDebianPackages(['mosquitto', 'mosquitto-clients']);
