@@ -71,12 +71,13 @@ describe('generated types', () => {
 describe('contracts in schemas/avro', () => {
   const sources = readContractSources(join(pkgDir, 'avro'));
 
-  it('has raw and enriched records for telemetry, status, inference and logs', () => {
+  it('has raw and enriched records for telemetry, status, inference and logs, and the OTA notifications', () => {
     expect(sources.map((s) => s.key)).toEqual([
       'inference-enriched',
       'inference-raw',
       'logs-enriched',
       'logs-raw',
+      'ota-notifications',
       'status-enriched',
       'status-raw',
       'telemetry-enriched',

@@ -333,6 +333,52 @@ export const contracts = {
       ],
     },
   },
+  'ota-notifications': {
+    key: 'ota-notifications',
+    topic: 'zenthos.ota.notifications',
+    subject: 'zenthos.ota.notifications-value',
+    typeName: 'OtaNotification',
+    schema: {
+      type: 'record',
+      name: 'OtaNotification',
+      namespace: 'io.zenthos',
+      doc: 'Platform → device release notification: the release the OTA API offers a device changed (a release published for its model, a rollout created or advanced to a stage that includes it, a rollback). The MQTT bridge publishes it as JSON on zenthos/{device_model}/{device_id}/ota (QoS 1, retained); the device then asks GET /firmware/{model}/latest (or /models/...) and verifies what it gets.',
+      fields: [
+        { name: 'message_id', type: { type: 'string', logicalType: 'uuid' }, doc: 'UUIDv4 chosen by the OTA API for this notification.' },
+        { name: 'device_id', type: 'string', doc: 'Device the notification is for; also the Kafka record key.' },
+        { name: 'device_model', type: 'string', doc: 'Hardware model of the device; the second level of its MQTT topic.' },
+        {
+          name: 'kind',
+          type: {
+            type: 'enum',
+            name: 'ReleaseKind',
+            doc: 'Kind of artifact a release carries.',
+            symbols: ['firmware', 'model'],
+            default: 'firmware',
+          },
+          doc: 'Which release changed: firmware image or ML model. The device checks only this kind.',
+        },
+        {
+          name: 'version',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Version now offered to the device (firmware vMAJOR.MINOR.PATCH or model m-YYYYMMDD-<sha>); null when no release is offered any more. A hint only: the device trusts nothing but the signed metadata it fetches.',
+        },
+        {
+          name: 'reason',
+          type: 'string',
+          doc: 'What changed the offer: published, yanked, rollout_created, rollout_advanced, rollout_completed, rollout_resumed, rollout_aborted, rollout_paused.',
+        },
+        {
+          name: 'rollout_id',
+          type: ['null', 'string'],
+          default: null,
+          doc: 'Rollout that offers the release to this device, when one does.',
+        },
+        { name: 'timestamp', type: 'long', doc: 'When the OTA API made the change, in UTC epoch seconds.' },
+      ],
+    },
+  },
   'status-enriched': {
     key: 'status-enriched',
     topic: 'zenthos.status.enriched',
@@ -786,6 +832,7 @@ export interface ContractValueByKey {
   'inference-raw': types.InferenceRaw;
   'logs-enriched': types.LogEnriched;
   'logs-raw': types.LogRaw;
+  'ota-notifications': types.OtaNotification;
   'status-enriched': types.StatusEnriched;
   'status-raw': types.StatusRaw;
   'telemetry-enriched': types.TelemetryEnriched;
@@ -798,6 +845,7 @@ export interface ContractValueBySubject {
   'zenthos.inference.raw-value': types.InferenceRaw;
   'zenthos.logs.enriched-value': types.LogEnriched;
   'zenthos.logs.raw-value': types.LogRaw;
+  'zenthos.ota.notifications-value': types.OtaNotification;
   'zenthos.status.enriched-value': types.StatusEnriched;
   'zenthos.status.raw-value': types.StatusRaw;
   'zenthos.telemetry.enriched-value': types.TelemetryEnriched;

@@ -141,6 +141,29 @@ export interface LogRaw {
   ingest_ts: number;
 }
 
+/** Platform → device release notification: the release the OTA API offers a device changed (a release published for its model, a rollout created or advanced to a stage that includes it, a rollback). The MQTT bridge publishes it as JSON on zenthos/{device_model}/{device_id}/ota (QoS 1, retained); the device then asks GET /firmware/{model}/latest (or /models/...) and verifies what it gets. */
+export interface OtaNotification {
+  /** UUIDv4 chosen by the OTA API for this notification. */
+  message_id: string;
+  /** Device the notification is for; also the Kafka record key. */
+  device_id: string;
+  /** Hardware model of the device; the second level of its MQTT topic. */
+  device_model: string;
+  /** Which release changed: firmware image or ML model. The device checks only this kind. */
+  kind: ReleaseKind;
+  /** Version now offered to the device (firmware vMAJOR.MINOR.PATCH or model m-YYYYMMDD-<sha>); null when no release is offered any more. A hint only: the device trusts nothing but the signed metadata it fetches. */
+  version: null | string;
+  /** What changed the offer: published, yanked, rollout_created, rollout_advanced, rollout_completed, rollout_resumed, rollout_aborted, rollout_paused. */
+  reason: string;
+  /** Rollout that offers the release to this device, when one does. */
+  rollout_id: null | string;
+  /** When the OTA API made the change, in UTC epoch seconds. */
+  timestamp: number;
+}
+
+/** Kind of artifact a release carries. */
+export type ReleaseKind = 'firmware' | 'model';
+
 /** Device status published on zenthos/{device_model}/{device_id}/status, including OTA state reports. Enriched by the stream processors with device registry data. */
 export interface StatusEnriched {
   /** UUIDv4 chosen by the device for this message; the idempotency key that removes duplicates end to end. */
