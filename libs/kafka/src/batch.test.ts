@@ -40,6 +40,19 @@ describe('collectBatch', () => {
     expect(consumer.polls).toEqual([4, 2]);
   });
 
+  it('asks for at most maxPollRecords per poll, so the linger deadline is checked between polls', async () => {
+    const consumer = scripted([[record(0), record(1)], [record(2), record(3)], [record(4)]]);
+    const batch = await collectBatch(consumer, {
+      maxRecords: 5,
+      lingerMs: 10_000,
+      maxPollRecords: 2,
+      stopped: () => false,
+      onPollError: () => undefined,
+    });
+    expect(batch.map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4']);
+    expect(consumer.polls).toEqual([2, 2, 1]);
+  });
+
   it('returns a partial batch once the linger time after the first record has passed', async () => {
     const consumer = scripted([[record(0)]]);
     const batch = await collectBatch(consumer, {

@@ -12,6 +12,13 @@ export interface CollectBatchOptions {
   readonly onPollError: (err: unknown) => void;
   /** Longest single poll while waiting for the first record; default 250 ms, so `stopped` is seen soon. */
   readonly idlePollMs?: number;
+  /**
+   * Records asked for in one poll at most (default 250). node-rdkafka's consume(n) keeps
+   * collecting until it has n records or one of them takes longer than the timeout to come, so
+   * under a steady stream a single large poll runs until the whole batch is full and the linger
+   * time is never looked at; small polls let the deadline end the batch.
+   */
+  readonly maxPollRecords?: number;
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -23,6 +30,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function collectBatch(consumer: ConsumerPort, opts: CollectBatchOptions): Promise<IncomingRecord[]> {
   const idlePollMs = opts.idlePollMs ?? 250;
+  const maxPollRecords = opts.maxPollRecords ?? 250;
   const batch: IncomingRecord[] = [];
   let deadline = Number.POSITIVE_INFINITY;
   while (!opts.stopped() && batch.length < opts.maxRecords) {
@@ -31,7 +39,7 @@ export async function collectBatch(consumer: ConsumerPort, opts: CollectBatchOpt
     const waitMs = batch.length === 0 ? idlePollMs : Math.max(1, Math.min(idlePollMs, deadline - now));
     let polled: IncomingRecord[];
     try {
-      polled = await consumer.poll(opts.maxRecords - batch.length, waitMs);
+      polled = await consumer.poll(Math.min(maxPollRecords, opts.maxRecords - batch.length), waitMs);
     } catch (err) {
       opts.onPollError(err);
       await pause(200);
