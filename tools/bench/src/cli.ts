@@ -16,9 +16,22 @@ const report = (r: EndToEndResult, file: string): string => {
     `  latency publish → row           p50 ${n(e.latency?.p50Ms)} ms  p99 ${n(e.latency?.p99Ms)} ms  max ${n(e.latency?.maxMs)} ms`,
     `  latency publish → PUBACK        p50 ${n(e.ackLatency?.p50Ms)} ms  p99 ${n(e.ackLatency?.p99Ms)} ms`,
     `  rows ${n(e.rows)}  lost ${n(e.lost)}  duplicated ${n(e.duplicated)}  publish errors ${n(e.publishErrors)}`,
+    '  publish → row by stage (min / p50 / p99 ms; each leg over the messages seen at both ends):',
+    ...(
+      [
+        ['publish → bridge', e.stages.publishToBridge],
+        ['bridge → processed', e.stages.bridgeToProcessed],
+        ['processed → committed', e.stages.processedToVisible],
+        ['committed → row', e.stages.visibleToRow],
+      ] as const
+    ).map(([name, s]) => `    ${name.padEnd(22)} ${n(s?.minMs)} / ${n(s?.p50Ms)} / ${n(s?.p99Ms)}  (${n(s?.count)} messages)`),
     '  services (average cores over the run, CPU per message, largest RSS):',
     ...Object.entries(r.services).map(
       ([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${u.cpuMsPerMessage.toFixed(3)} ms/msg  ${n(u.maxRssMiB)} MiB`,
+    ),
+    '  shared stack processes (also serve other work on this machine):',
+    ...Object.entries(r.infrastructure).map(
+      ([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${u.cpuMsPerMessage.toFixed(3)} ms/msg`,
     ),
     'baselines',
     `  Mosquitto QoS 1 pub → sub        ${n(r.baselines.mosquitto?.messagesPerSecond)} msg/s${r.baselines.mosquitto?.error ? ` (${r.baselines.mosquitto.error})` : ''}`,

@@ -3,6 +3,8 @@
 export { benchConfigShape, loadBenchConfig, type BenchConfig } from './config';
 export { benchErrorCodes } from './errors';
 export { percentile, summarizeLatencies, ratePerSecond, ratio, type LatencySummary } from './domain/stats';
+export { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
+export { startVisibilityObserver, type VisibilityObserver, type EnrichedSighting } from './adapters/visibility';
 export { parseCpuTicks, parseStatusKb, coresUsed, type ProcSample } from './domain/proc-stat';
 export {
   parseBenchOptions,
@@ -15,7 +17,15 @@ export {
   type StagePlan,
 } from './domain/options';
 export { runLoad, nowEpochMs, type LoadDevice, type LoadSettings, type LoadResult } from './adapters/load-generator';
-export { createResourceSampler, sampleProcess, type ProcessUsage, type ResourceSampler } from './adapters/proc-sampler';
+export {
+  createResourceSampler,
+  createGroupSampler,
+  findInfrastructure,
+  sampleProcess,
+  type GroupUsage,
+  type ProcessUsage,
+  type ResourceSampler,
+} from './adapters/proc-sampler';
 export { installArrivalClock, arrivals, arrivalCount, telemetryTotals } from './adapters/arrivals';
 export { mosquittoBaseline, kafkaProducerBaseline, copyBaseline, type BaselineResult } from './adapters/baselines';
 export { parseProducerPerformance } from './domain/producer-perf';

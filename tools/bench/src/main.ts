@@ -13,7 +13,9 @@ import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from '.
 import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './adapters/arrivals';
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
 import { runLoad, type LoadDevice } from './adapters/load-generator';
-import { createResourceSampler, type ProcessUsage } from './adapters/proc-sampler';
+import { createGroupSampler, createResourceSampler, findInfrastructure, type ProcessUsage } from './adapters/proc-sampler';
+import { OBSERVER_FETCH_WAIT_MS, startVisibilityObserver, type VisibilityObserver } from './adapters/visibility';
+import { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
 
 /** The end-to-end benchmark's results, as written to bench-results/. */
 export interface EndToEndResult {
@@ -37,9 +39,16 @@ export interface EndToEndResult {
     readonly duplicated: number;
     readonly latency: LatencySummary | null;
     readonly arrivalTrigger: 'statement' | 'row';
+    /** publish → row split at the bridge, the processor's enrich step and the commit of its transaction. */
+    readonly stages: StageBreakdown;
   };
   /** Per service: CPU and memory over the run, and CPU milliseconds spent per message. */
   readonly services: Record<string, ProcessUsage & { readonly cpuMsPerMessage: number }>;
+  /**
+   * The local stack's shared processes (Kafka broker, Postgres, Redis) over the same window:
+   * they also serve whatever else runs on the machine, so this is an upper bound of the run's share.
+   */
+  readonly infrastructure: Record<string, { readonly cpuCores: number; readonly cpuSeconds: number; readonly cpuMsPerMessage: number }>;
   readonly baselines: {
     readonly mosquitto: BaselineResult | null;
     readonly kafkaProducer: BaselineResult | null;
@@ -65,7 +74,12 @@ const METHOD =
   'row with clock_timestamp() (the INSERT of the sink, a few ms before its COMMIT makes the row visible). Latency = arrival − ' +
   'publish per message_id, same host clock. Rate = rows / (last arrival − first publish). Lost = published and acknowledged but ' +
   'never inserted; duplicated = rows − distinct message_id. CPU = (utime + stime) deltas of /proc/<pid>/stat over the run, ' +
-  'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms. Baselines run after the end-to-end run, one at a time.';
+  'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms; the Kafka broker, Postgres and Redis processes of the local stack ' +
+  "are measured the same way (they serve other work on the machine too). Stages: a read_committed consumer of the run's enriched " +
+  `topic in the bench process (fetch.wait.max.ms ${OBSERVER_FETCH_WAIT_MS}) notes when each record becomes readable, i.e. its ` +
+  'transaction committed; after the run each record is decoded for ingest_ts (bridge receive) and enriched_ts (processor enrich ' +
+  'step), giving publish → bridge → processed → visible → row per message_id (each leg over the messages seen at both ends; ' +
+  'leg percentiles do not add up to the total). Baselines run after the end-to-end run, one at a time.';
 
 const model = 'esp32-s3';
 
@@ -86,6 +100,7 @@ export async function runEndToEndBench(
   const startedAt = new Date().toISOString();
   let db: TemporaryDatabase | undefined;
   let platform: Platform | undefined;
+  let observer: VisibilityObserver | undefined;
   const topicPrefix = `bench${run}`;
   const registryTopic = `_schemas_bench${run}`;
   try {
@@ -139,8 +154,16 @@ export async function runEndToEndBench(
     log(
       `end to end: ${options.devices} devices × ${options.messages} messages at QoS 1 (${total} messages), in flight ${options.inFlight} per device`,
     );
+    observer = await startVisibilityObserver({
+      brokers: config.KAFKA_BROKERS,
+      topic: `${topicPrefix}.telemetry.enriched`,
+      group: `${topicPrefix}.bench-observer`,
+      registryUrl: `http://127.0.0.1:${ports.registry}`,
+    });
     const sampler = createResourceSampler(pids);
+    const infraSampler = createGroupSampler(findInfrastructure());
     sampler.start();
+    infraSampler.start();
     const load = await runLoad({
       url: `mqtt://127.0.0.1:${ports.mqtt}`,
       model,
@@ -152,6 +175,9 @@ export async function runEndToEndBench(
     // Rows still on their way: wait for all of them, or until the count stops moving.
     await waitForRows(db, baseRows + load.acknowledged, options.drainTimeoutMs, log);
     const usage = sampler.stop();
+    const infraUsage = infraSampler.stop();
+    const sightings = await observer.stop();
+    observer = undefined;
 
     const arrived = await arrivals(db.pool);
     for (const id of warmUp.publishedAt.keys()) arrived.delete(id);
@@ -167,12 +193,23 @@ export async function runEndToEndBench(
     let lost = 0;
     for (const id of load.publishedAt.keys()) if (!arrived.has(id)) lost++;
     const latency = summarizeLatencies(latencies) ?? null;
+    const times: MessageTimes[] = [];
+    for (const [id, publishMs] of load.publishedAt) {
+      const s = sightings.get(id);
+      times.push({ publishMs, bridgeMs: s?.bridgeMs, processedMs: s?.processedMs, visibleMs: s?.visibleMs, rowMs: arrived.get(id) });
+    }
+    const stages = stageBreakdown(times);
+    const perMessage = (cpuSeconds: number): number =>
+      totals.distinct > 0 ? Math.round((cpuSeconds * 1000 * 1000) / totals.distinct) / 1000 : 0;
     // CPU cost per message holds steadier than rates on a shared machine: a process that waits
     // for the CPU spends no CPU time meanwhile.
     const services = Object.fromEntries(
-      Object.entries(usage).map(([name, u]) => [
+      Object.entries(usage).map(([name, u]) => [name, { ...u, cpuMsPerMessage: perMessage(u.cpuSeconds) }]),
+    );
+    const infrastructure = Object.fromEntries(
+      Object.entries(infraUsage).map(([name, u]) => [
         name,
-        { ...u, cpuMsPerMessage: totals.distinct > 0 ? Math.round((u.cpuSeconds * 1000 * 1000) / totals.distinct) / 1000 : 0 },
+        { cpuCores: u.cpuCores, cpuSeconds: u.cpuSeconds, cpuMsPerMessage: perMessage(u.cpuSeconds) },
       ]),
     );
     const endToEnd = {
@@ -187,6 +224,7 @@ export async function runEndToEndBench(
       duplicated: totals.rows - totals.distinct,
       latency,
       arrivalTrigger: trigger,
+      stages,
     };
     log(
       `  end to end ${endToEnd.messagesPerSecond} msg/s, p50 ${latency?.p50Ms ?? '-'} ms, p99 ${latency?.p99Ms ?? '-'} ms, lost ${lost}, duplicated ${endToEnd.duplicated}`,
@@ -235,6 +273,7 @@ export async function runEndToEndBench(
       method: METHOD,
       endToEnd,
       services,
+      infrastructure,
       baselines: { mosquitto, kafkaProducer, postgresCopy },
       ratios: {
         endToEndVsMosquitto: ratio(endToEnd.messagesPerSecond, mosquitto?.messagesPerSecond),
@@ -253,6 +292,7 @@ export async function runEndToEndBench(
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     return { result, file };
   } finally {
+    await observer?.abandon();
     await platform?.stop();
     await deleteTopics(config.KAFKA_BROKERS, topicPrefix, [registryTopic]).catch((err: unknown) =>
       log(`could not delete the benchmark topics: ${(err as Error).message}`),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { coresUsed, parseCpuTicks, parseStatusKb, type ProcSample } from '../domain/proc-stat';
 
 /** One process's sample, or undefined when it is gone (or /proc is missing: not Linux). */
@@ -74,6 +74,87 @@ export function createResourceSampler(pids: Readonly<Record<string, number>>, in
           maxRssMiB: mib(maxRss.get(name) ?? b.rssBytes),
           peakRssMiB: mib(b.peakRssBytes),
         };
+      }
+      return out;
+    },
+  };
+}
+
+const cmdlineOf = (pid: string): string[] => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+};
+
+const commOf = (pid: string): string => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * The local stack's shared services by process: the Kafka broker (a JVM whose main class is
+ * `kafka.Kafka`), every `postgres` process (postmaster and backends alive now) and
+ * `redis-server`. Empty where /proc is missing.
+ */
+export function findInfrastructure(): Record<string, number[]> {
+  const out: Record<string, number[]> = { 'kafka-broker': [], postgres: [], redis: [] };
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return {};
+  }
+  for (const pid of entries) {
+    const comm = commOf(pid);
+    if (comm === 'postgres') out.postgres?.push(Number(pid));
+    else if (comm === 'redis-server') out.redis?.push(Number(pid));
+    else if (comm === 'java' && cmdlineOf(pid).includes('kafka.Kafka')) out['kafka-broker']?.push(Number(pid));
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, pids]) => pids.length > 0));
+}
+
+/** CPU of a group of processes over a window (processes started inside the window are not seen). */
+export interface GroupUsage {
+  readonly pids: readonly number[];
+  readonly cpuCores: number;
+  readonly cpuSeconds: number;
+}
+
+/** Samples groups of processes' utime + stime at {@link start} and {@link stop}. */
+export function createGroupSampler(groups: Readonly<Record<string, readonly number[]>>): {
+  start(): void;
+  stop(): Record<string, GroupUsage>;
+} {
+  const ticks = (pids: readonly number[]): Map<number, number> =>
+    new Map(
+      pids.flatMap((pid) => {
+        const s = sampleProcess(pid);
+        return s ? [[pid, s.cpuTicks] as const] : [];
+      }),
+    );
+  const first = new Map<string, Map<number, number>>();
+  let startedMs = 0;
+  return {
+    start() {
+      startedMs = Date.now();
+      for (const [name, pids] of Object.entries(groups)) first.set(name, ticks(pids));
+    },
+    stop() {
+      const wallS = (Date.now() - startedMs) / 1000;
+      const out: Record<string, GroupUsage> = {};
+      for (const [name, pids] of Object.entries(groups)) {
+        const a = first.get(name) ?? new Map<number, number>();
+        const b = ticks(pids);
+        let delta = 0;
+        // Only processes alive at both ends: one that exited took its ticks with it.
+        for (const [pid, t] of b) delta += t - (a.get(pid) ?? t);
+        const cpuSeconds = delta / 100;
+        out[name] = { pids, cpuSeconds, cpuCores: wallS > 0 ? Math.round((cpuSeconds / wallS) * 100) / 100 : 0 };
       }
       return out;
     },
