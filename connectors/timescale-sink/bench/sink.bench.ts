@@ -2,16 +2,21 @@
 // `npx tsc -b connectors/timescale-sink && node connectors/timescale-sink/dist/bench/sink.bench.js [rows]`).
 //
 // 1. Rows/s into telemetry_raw through the sink's write path (COPY into a staging table, merged with
-//    ON CONFLICT DO NOTHING, which also writes each row's per-sensor values; batches of 5,000, one
-//    transaction each), next to `psql \copy` of the very same rows into an identical fresh database
-//    in the same run, and their ratio. The \copy baseline stores what the sink stores: the
-//    telemetry_raw rows and their per-sensor values (rolled up by the same triggers); the time of
-//    the telemetry_raw \copy alone is shown too.
-// 2. Kafka → Postgres through the whole sink (poll, Avro decode, batch, write, commit).
-// 3. Kafka → RabbitMQ through the bridge with publisher confirms (messages/s).
+//    ON CONFLICT DO NOTHING; batches of 5,000, one transaction each), next to `psql \copy` of the
+//    very same rows into telemetry_raw of an identical fresh database in the same run, and their
+//    ratio. Both sides store the same thing: the rollups are refreshed from telemetry_raw in the
+//    background, whose cost for those rows is shown too.
+// 2. Kafka → Postgres through the whole sink (poll, Avro decode, batch, write, commit), the sink
+//    running as its own process: rows/s and the sink process's CPU time (user + system) per row.
+// 3. The sink's share of end-to-end latency at low load: records produced one at a time at a
+//    steady rate, the time from the producer's acknowledgement until the row is visible in
+//    telemetry_raw (p50 / p95 / max), and CPU per row at that rate.
+// 4. Kafka → RabbitMQ through the bridge with publisher confirms (messages/s).
 // Each step uses its own temporary database or random topic and queue names, removed afterwards.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// SINK_BENCH_MAIN=<path to a sink main.js> runs steps 2 and 3 with another build of the sink (a
+// previous commit's dist, for before/after comparisons).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,18 +25,29 @@ import { commonEnv, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { deleteTopology, rabbitTopology, startBridge } from '@zenthos/rabbitmq-bridge';
 import { startRegistryStub } from '@zenthos/testing';
-import { buildTableBatches, columnArrays, tableSpecs, tablesOf } from '../src/domain/rows';
+import { buildTableBatches, columnArrays, tableSpecs } from '../src/domain/rows';
 import { createPostgresWriter } from '../src/adapters/postgres-writer';
-import { startSink } from '../src/main';
-import { createTelemetryProducer, createTopics, randomPrefix, sinkEnv, stack, telemetryWithDuplicates, waitFor } from '../test/support';
+import { createRollupRefresher } from '../src/adapters/rollup-refresher';
+import {
+  createTelemetryProducer,
+  createTopics,
+  randomPrefix,
+  sinkEnv,
+  stack,
+  telemetryWithDuplicates,
+  waitFor,
+  type TelemetryProducer,
+} from '../test/support';
 
 const { AMQP_URL } = loadConfig({ AMQP_URL: commonEnv.AMQP_URL }, process.env);
 const rows = Number(process.argv[2] ?? 50_000);
 const batchSize = 5_000;
+const sinkMain = process.env.SINK_BENCH_MAIN ?? join(__dirname, '..', 'src', 'main.js');
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 const perSecond = (n: number, ms: number): number => Math.round((n / ms) * 1000);
+const fmt = (n: number): string => n.toLocaleString('en-US');
 const count = async (db: TemporaryDatabase): Promise<number> =>
   Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM telemetry_raw')).rows[0]?.n);
 
@@ -50,8 +66,10 @@ function psqlCopy(url: string, target: string, file: string): number {
   return ms;
 }
 
-async function writerVersusCopy(): Promise<{ sink: number; copy: number; copyRawOnly: number }> {
-  const values = telemetryWithDuplicates({ total: rows, unique: rows, devices: 50, minutes: 24 * 60 });
+async function writerVersusCopy(): Promise<{ sink: number; copy: number; refreshMs: number; buckets: number }> {
+  // A day of readings that ended an hour ago, so the refresh below has every bucket to materialise.
+  const startS = Math.floor(Date.now() / 1000) - 25 * 3_600;
+  const values = telemetryWithDuplicates({ total: rows, unique: rows, devices: 50, startS, minutes: 24 * 60 });
   const [batch] = buildTableBatches(values.map((value) => ({ kind: 'telemetry' as const, value })));
   const spec = tableSpecs.telemetry;
 
@@ -61,7 +79,7 @@ async function writerVersusCopy(): Promise<{ sink: number; copy: number; copyRaw
   try {
     const writer = createPostgresWriter(a.pool);
     // Partitions for the data's days exist before timing, on both sides.
-    await writer.ensurePartitions(tablesOf(spec), new Date(Date.now() - 3 * 86_400_000), 5);
+    await writer.ensurePartitions([spec.table], new Date(Date.now() - 3 * 86_400_000), 5);
     const t0 = performance.now();
     for (let i = 0; i < batch!.rows.length; i += batchSize) {
       await writer.write([{ spec: batch!.spec, rows: batch!.rows.slice(i, i + batchSize), duplicates: 0 }]);
@@ -69,33 +87,22 @@ async function writerVersusCopy(): Promise<{ sink: number; copy: number; copyRaw
     const sinkMs = performance.now() - t0;
     if ((await count(a)) !== rows) throw new Error('sink path wrote a wrong number of rows');
 
-    for (const t of tablesOf(spec)) await b.pool.query(`SELECT zenthos_ensure_partitions($1, now() - interval '3 days', 5)`, [t]);
+    // The background work the write path no longer does: materialising the rollups of those rows.
+    const t1 = performance.now();
+    const refreshed = await createRollupRefresher(a.pool, { maxSpanHours: 48 }).refresh();
+    const refreshMs = performance.now() - t1;
+    const buckets = refreshed.kind === 'refreshed' ? refreshed.buckets : 0;
+
+    await b.pool.query(`SELECT zenthos_ensure_partitions($1, now() - interval '3 days', 5)`, [spec.table]);
     const file = join(dir, 'telemetry.csv');
     const arrays = columnArrays(batch!);
     const lines: string[] = [];
     for (let r = 0; r < rows; r++) lines.push(arrays.map((col) => csvField(col[r])).join(','));
     writeFileSync(file, `${lines.join('\n')}\n`);
-    // The per-sensor rows the sink derives from the same records (numeric sensors only).
-    const sensorFile = join(dir, 'sensor-values.csv');
-    const sensorLines: string[] = [];
-    for (const v of values) {
-      for (const [sensor, value] of Object.entries(v.sensors)) {
-        if (Number.isFinite(value)) {
-          sensorLines.push([new Date(v.timestamp * 1000).toISOString(), v.message_id, v.device_id, sensor, value].map(csvField).join(','));
-        }
-      }
-    }
-    writeFileSync(sensorFile, `${sensorLines.join('\n')}\n`);
     const cols = spec.columns.map((c) => c.name).join(', ');
-    const rawMs = psqlCopy(b.url, `telemetry_raw (${cols})`, file);
-    const sensorMs = psqlCopy(b.url, 'telemetry_sensor_values (time, message_id, device_id, sensor, value)', sensorFile);
+    const copyMs = psqlCopy(b.url, `telemetry_raw (${cols})`, file);
     if ((await count(b)) !== rows) throw new Error('COPY wrote a wrong number of rows');
-    const stored = async (db: TemporaryDatabase): Promise<number> =>
-      Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM telemetry_sensor_values')).rows[0]?.n);
-    if ((await stored(a)) !== sensorLines.length || (await stored(b)) !== sensorLines.length) {
-      throw new Error('per-sensor rows differ between the sink path and COPY');
-    }
-    return { sink: perSecond(rows, sinkMs), copy: perSecond(rows, rawMs + sensorMs), copyRawOnly: perSecond(rows, rawMs) };
+    return { sink: perSecond(rows, sinkMs), copy: perSecond(rows, copyMs), refreshMs, buckets };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await a.drop();
@@ -103,16 +110,60 @@ async function writerVersusCopy(): Promise<{ sink: number; copy: number; copyRaw
   }
 }
 
-async function kafkaToPostgres(registryUrl: string, n: number): Promise<number> {
+// Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
+const CLOCK_TICKS_PER_S = 100;
+
+/** A sink running as its own process (the built sink, or SINK_BENCH_MAIN), so its CPU time is its own. */
+interface SinkProcess {
+  /** User + system CPU time of the process so far, in ms. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+function spawnSink(env: Record<string, string>): SinkProcess {
+  const child: ChildProcess = spawn(process.execPath, [sinkMain], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    cpuMs() {
+      // Fields after the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function withSinkPipeline<T>(
+  registryUrl: string,
+  fn: (ctx: { db: TemporaryDatabase; prefix: string; producer: TelemetryProducer }) => Promise<T>,
+): Promise<T> {
   const prefix = randomPrefix();
   const db = await createTemporaryDatabase(stack.DATABASE_URL);
   const topics = await createTopics(prefix);
   const producer = await createTelemetryProducer(registryUrl);
   try {
+    return await fn({ db, prefix, producer });
+  } finally {
+    await producer.close();
+    await topics.remove();
+    await db.drop();
+  }
+}
+
+async function kafkaToPostgres(registryUrl: string, n: number): Promise<{ rowsPerS: number; cpuUsPerRow: number }> {
+  return withSinkPipeline(registryUrl, async ({ db, prefix, producer }) => {
     await producer.send(prefix, telemetryWithDuplicates({ total: n, unique: n }));
-    const sink = await startSink(sinkEnv(db.url, prefix, registryUrl, { SINK_BATCH_SIZE: String(batchSize), SINK_LINGER_MS: '100' }));
+    const sink = spawnSink(sinkEnv(db.url, prefix, registryUrl, { SINK_BATCH_SIZE: String(batchSize) }));
     try {
-      // Timed from the first row, so the consumer group's join is not counted.
+      // Timed from the first row, so start-up and the consumer group's join are not counted.
       await waitFor(
         () => count(db),
         (c) => c > 0,
@@ -120,6 +171,7 @@ async function kafkaToPostgres(registryUrl: string, n: number): Promise<number> 
         5,
       );
       const t0 = performance.now();
+      const cpu0 = sink.cpuMs();
       const first = await count(db);
       await waitFor(
         () => count(db),
@@ -127,15 +179,89 @@ async function kafkaToPostgres(registryUrl: string, n: number): Promise<number> 
         300_000,
         20,
       );
-      return perSecond(n - first, performance.now() - t0);
+      const ms = performance.now() - t0;
+      return { rowsPerS: perSecond(n - first, ms), cpuUsPerRow: Math.round(((sink.cpuMs() - cpu0) * 1000) / (n - first)) };
     } finally {
-      await sink.close();
+      await sink.stop();
     }
-  } finally {
-    await producer.close();
-    await topics.remove();
-    await db.drop();
-  }
+  });
+}
+
+const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+/**
+ * `n` records produced one at a time, `ratePerS` a second, into a running sink with the default
+ * batch size and linger: how long after the producer's acknowledgement each row is visible in
+ * telemetry_raw (the sink's share of end-to-end latency: fetch, batch, write, commit), and the
+ * sink's CPU per row at that rate.
+ */
+async function lowLoadLatency(
+  registryUrl: string,
+  n: number,
+  ratePerS: number,
+): Promise<{ p50: number; p95: number; max: number; cpuUsPerRow: number }> {
+  return withSinkPipeline(registryUrl, async ({ db, prefix, producer }) => {
+    const values = telemetryWithDuplicates({ total: n + 1, unique: n + 1, startS: Math.floor(Date.now() / 1000) - 60, minutes: 1 });
+    const sink = spawnSink(sinkEnv(db.url, prefix, registryUrl, { SINK_BATCH_SIZE: '5000', SINK_LINGER_MS: '200' }));
+    try {
+      // One record first, so the group has joined and the partitions are assigned.
+      await producer.send(prefix, values.slice(0, 1));
+      await waitFor(
+        () => count(db),
+        (c) => c >= 1,
+        60_000,
+        5,
+      );
+      const acked: number[] = [];
+      const seen: number[] = [];
+      let done = false;
+      // Watches the row count every 2 ms; the k-th row became visible at the first count > k.
+      const watch = (async () => {
+        const client = await db.pool.connect();
+        try {
+          while (!done) {
+            const c = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM telemetry_raw')).rows[0]?.n) - 1;
+            const at = performance.now();
+            while (seen.length < c) seen.push(at);
+            if (seen.length >= n) break;
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        } finally {
+          client.release();
+        }
+      })();
+      const cpu0 = sink.cpuMs();
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const due = t0 + (i * 1000) / ratePerS;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await producer.send(prefix, values.slice(i + 1, i + 2));
+        acked.push(performance.now());
+      }
+      await waitFor(
+        async () => seen.length,
+        (c) => c >= n,
+        60_000,
+        20,
+      );
+      const cpuUsPerRow = Math.round(((sink.cpuMs() - cpu0) * 1000) / n);
+      done = true;
+      await watch;
+      // Rows of one partition arrive in order, but partitions interleave: pair the k-th visible
+      // row with the k-th acknowledged record (both sorted), a close estimate of each delay.
+      const latencies = acked.map((a, k) => Math.max(0, (seen[k] ?? NaN) - a)).sort((x, y) => x - y);
+      return {
+        p50: Math.round(quantile(latencies, 0.5)),
+        p95: Math.round(quantile(latencies, 0.95)),
+        max: Math.round(latencies[latencies.length - 1] ?? NaN),
+        cpuUsPerRow,
+      };
+    } finally {
+      await sink.stop();
+    }
+  });
 }
 
 async function kafkaToRabbit(registryUrl: string, n: number): Promise<number> {
@@ -178,30 +304,38 @@ async function kafkaToRabbit(registryUrl: string, n: number): Promise<number> {
 async function main(): Promise<void> {
   const registry = await startRegistryStub();
   try {
-    out(`sink benchmark: ${rows.toLocaleString('en-US')} telemetry rows, batches of ${batchSize}`);
-    const { sink, copy, copyRawOnly } = await writerVersusCopy();
-    out(`telemetry_raw via sink writer (COPY + merge)        ${sink.toLocaleString('en-US')} rows/s`);
-    out(`telemetry_raw via psql \\copy (same rows)             ${copy.toLocaleString('en-US')} rows/s (raw and per-sensor rows)`);
+    out(`sink benchmark: ${fmt(rows)} telemetry rows, batches of ${batchSize}`);
+    const { sink, copy, refreshMs, buckets } = await writerVersusCopy();
+    out(`telemetry_raw via sink writer (COPY + merge)          ${fmt(sink)} rows/s`);
+    out(`telemetry_raw via psql \\copy (same rows)              ${fmt(copy)} rows/s`);
     out(`ratio sink/COPY                                       ${(sink / copy).toFixed(2)} (aim >= 0.6)`);
     out(
-      `telemetry_raw alone via psql \\copy                  ${copyRawOnly.toLocaleString('en-US')} rows/s (sink ${(sink / copyRawOnly).toFixed(2)} of it)`,
+      `rollup refresh of those rows (background)             ${fmt(Math.round(refreshMs))} ms, ${fmt(perSecond(rows, refreshMs))} rows/s, ${fmt(buckets)} bucket rows`,
     );
     const e2e = await kafkaToPostgres(registry.url, rows);
-    out(`Kafka -> Postgres through the sink (decode + write)   ${e2e.toLocaleString('en-US')} rows/s (${(e2e / copy).toFixed(2)} of COPY)`);
+    out(
+      `Kafka -> Postgres through the sink (decode + write)   ${fmt(e2e.rowsPerS)} rows/s (${(e2e.rowsPerS / copy).toFixed(2)} of COPY), sink CPU ${e2e.cpuUsPerRow} us/row`,
+    );
+    const latencyRecords = 300;
+    const latencyRate = 50;
+    const latency = await lowLoadLatency(registry.url, latencyRecords, latencyRate);
+    out(
+      `sink latency at ${latencyRate} records/s (ack -> row visible)     p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms; sink CPU ${latency.cpuUsPerRow} us/row`,
+    );
     const bridged = Math.min(rows, 20_000);
     const rabbit = await kafkaToRabbit(registry.url, bridged);
-    out(
-      `Kafka -> RabbitMQ bridge with publisher confirms      ${rabbit.toLocaleString('en-US')} messages/s (${bridged.toLocaleString('en-US')} messages)`,
-    );
+    out(`Kafka -> RabbitMQ bridge with publisher confirms      ${fmt(rabbit)} messages/s (${fmt(bridged)} messages)`);
     out(
       JSON.stringify({
         rows,
         sinkRowsPerS: sink,
         copyRowsPerS: copy,
         ratio: Number((sink / copy).toFixed(3)),
-        copyRawOnlyRowsPerS: copyRawOnly,
-        ratioRawOnly: Number((sink / copyRawOnly).toFixed(3)),
-        kafkaToPostgresRowsPerS: e2e,
+        rollupRefreshMs: Math.round(refreshMs),
+        kafkaToPostgresRowsPerS: e2e.rowsPerS,
+        kafkaToPostgresCpuUsPerRow: e2e.cpuUsPerRow,
+        lowLoadLatencyMs: { ratePerS: latencyRate, p50: latency.p50, p95: latency.p95, max: latency.max },
+        lowLoadCpuUsPerRow: latency.cpuUsPerRow,
         rabbitMessagesPerS: rabbit,
       }),
     );

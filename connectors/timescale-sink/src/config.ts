@@ -13,7 +13,10 @@ export const sinkConfigShape = {
   SINK_SESSION_TIMEOUT_MS: env.int(45_000, 6_000, 300_000),
   /** Rows per database transaction at most. */
   SINK_BATCH_SIZE: env.int(5000, 1, 100_000),
-  /** How long a batch waits for more records after its first one. */
+  /**
+   * Longest a batch keeps gathering records after its first one, and only while they keep
+   * arriving: a batch is written as soon as nothing more is ready.
+   */
   SINK_LINGER_MS: env.int(200, 0, 60_000),
   /** Upper bound of the wait between two attempts while Postgres is unavailable. */
   SINK_MAX_BACKOFF_MS: env.int(10_000, 10, 600_000),

@@ -10,9 +10,7 @@ export {
   copyStatements,
   copyTextLine,
   stagingTable,
-  tablesOf,
   type TableSpec,
-  type DerivedTable,
   type TableBatch,
   type Column,
 } from './domain/rows';
@@ -27,6 +25,7 @@ export {
   type TelemetryQuery,
 } from './domain/telemetry-query';
 export { createPostgresWriter, isRetriableDbError, type BatchWriter, type WriteResult } from './adapters/postgres-writer';
+export { createRollupRefresher, type RollupRefresher, type RefreshOutcome } from './adapters/rollup-refresher';
 export { createSinkRunner, type SinkRunner, type SinkRunnerOptions } from './adapters/sink-runner';
 export { queryTelemetry } from './adapters/telemetry-reader';
 export { startSink, runSink, type RunningSink } from './main';

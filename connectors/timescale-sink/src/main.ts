@@ -5,9 +5,10 @@ import { createSerde } from '@zenthos/schemas';
 import { initTelemetry } from '@zenthos/telemetry';
 import { loadSinkConfig } from './config';
 import { enrichedTopic, recordKinds } from './domain/records';
-import { tableSpecs, tablesOf } from './domain/rows';
+import { tableSpecs } from './domain/rows';
 import { createSinkInstruments } from './adapters/instruments';
 import { createPostgresWriter } from './adapters/postgres-writer';
+import { createRollupRefresher } from './adapters/rollup-refresher';
 import { createSinkRunner } from './adapters/sink-runner';
 
 /** A started sink. */
@@ -18,6 +19,10 @@ export interface RunningSink {
 }
 
 const MAINTENANCE_INTERVAL_MS = 3_600_000;
+// How often the plain-PostgreSQL rollups are materialised. The views are exact whenever it runs
+// (what is not materialised yet is aggregated live), so this only bounds how much they aggregate
+// live; TimescaleDB's refresh policies run every minute for the 1 minute rollup.
+const ROLLUP_REFRESH_INTERVAL_MS = 10_000;
 
 /**
  * `zenthos run sink`: migrates the database, then consumes the enriched topics into Postgres /
@@ -42,8 +47,7 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
   });
   await migrate(pool);
   const writer = createPostgresWriter(pool);
-  // Derived tables (per-sensor values) get the same partitions, retention and compression.
-  const tables = Object.values(tableSpecs).flatMap(tablesOf);
+  const tables = Object.values(tableSpecs).map((s) => s.table);
   const maintain = async (): Promise<void> => {
     try {
       await writer.ensurePartitions(tables, new Date(Date.now() - 86_400_000), config.SINK_PARTITIONS_AHEAD_DAYS + 1);
@@ -60,6 +64,25 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
   await maintain();
   const timer = setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS);
   timer.unref();
+  const instruments = createSinkInstruments(telemetry.meter);
+
+  // The rollups are refreshed here, off the write path: the sink's transactions write the raw
+  // tables only (migration 0130_deferred_rollups.sql).
+  const refresher = createRollupRefresher(pool);
+  let refreshing: Promise<void> | undefined;
+  const refreshRollups = async (): Promise<void> => {
+    try {
+      const outcome = await refresher.refresh();
+      instruments.rollupRefreshes.add(1, { outcome: outcome.kind });
+    } catch (err) {
+      instruments.rollupRefreshes.add(1, { outcome: 'failed' });
+      log.warn({ err: (err as Error).message }, 'rollup refresh failed; will try again');
+    }
+  };
+  const refreshTimer = setInterval(() => {
+    refreshing ??= refreshRollups().finally(() => (refreshing = undefined));
+  }, ROLLUP_REFRESH_INTERVAL_MS);
+  refreshTimer.unref();
 
   const topics = recordKinds.map((k) => enrichedTopic(config.SINK_TOPIC_PREFIX, k));
   const admin = createKafkajs({ brokers: config.KAFKA_BROKERS, clientId: 'zenthos-sink-admin' }).admin();
@@ -76,7 +99,14 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
   const kafka = { brokers: config.KAFKA_BROKERS, clientId: 'zenthos-sink' };
   const consumer = createRdkafkaConsumer(
     { ...kafka, groupId: config.SINK_GROUP_ID },
-    { 'session.timeout.ms': config.SINK_SESSION_TIMEOUT_MS, 'heartbeat.interval.ms': Math.floor(config.SINK_SESSION_TIMEOUT_MS / 3) },
+    {
+      'session.timeout.ms': config.SINK_SESSION_TIMEOUT_MS,
+      'heartbeat.interval.ms': Math.floor(config.SINK_SESSION_TIMEOUT_MS / 3),
+      // A poll returns as soon as the assigned partitions are drained (node-rdkafka's consume(n)
+      // otherwise waits for n records while each arrives within the timeout), which is how the
+      // runner knows that nothing more is ready and writes at once.
+      'enable.partition.eof': true,
+    },
   );
   const dlq = createRdkafkaProducer(kafka);
   await Promise.all([consumer.connect(), dlq.connect()]);
@@ -91,7 +121,7 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
     batchSize: config.SINK_BATCH_SIZE,
     lingerMs: config.SINK_LINGER_MS,
     maxBackoffMs: config.SINK_MAX_BACKOFF_MS,
-    instruments: createSinkInstruments(telemetry.meter),
+    instruments,
     logger: log,
   });
   const ops = await createOpsServer({
@@ -112,7 +142,9 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
     close: () =>
       (closing ??= (async () => {
         clearInterval(timer);
+        clearInterval(refreshTimer);
         await runner.stop();
+        await refreshing;
         await Promise.allSettled([consumer.disconnect(), dlq.disconnect(), ops.close()]);
         await pool.end();
         log.info('sink stopped');

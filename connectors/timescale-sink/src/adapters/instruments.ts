@@ -19,6 +19,8 @@ export interface SinkInstruments {
   readonly dbRetries: CounterLike;
   readonly deadLettered: CounterLike;
   readonly commitFailures: CounterLike;
+  /** Background rollup refreshes, by outcome (refreshed, busy, failed). */
+  readonly rollupRefreshes: CounterLike;
 }
 
 /**
@@ -28,6 +30,7 @@ export interface SinkInstruments {
 export const sinkOnlyMetricNames = {
   dbRetries: 'zenthos.sink.db_retries',
   commitFailures: 'zenthos.sink.commit_failures',
+  rollupRefreshes: 'zenthos.sink.rollup_refreshes',
 } as const;
 
 /** The sink's instruments on an OpenTelemetry meter (see @zenthos/telemetry initTelemetry). */
@@ -45,6 +48,10 @@ export function createSinkInstruments(meter: Meter): SinkInstruments {
     commitFailures: meter.createCounter(sinkOnlyMetricNames.commitFailures, {
       unit: '{commit}',
       description: 'Offset commits that failed (the batch is re-delivered and deduplicated)',
+    }),
+    rollupRefreshes: meter.createCounter(sinkOnlyMetricNames.rollupRefreshes, {
+      unit: '{refresh}',
+      description: 'Background refreshes of the telemetry rollups (plain PostgreSQL), by outcome',
     }),
   };
 }

@@ -3,7 +3,7 @@ import type { Pool } from '@zenthos/db';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyStatements, copyTextLine, daysOf, tablesOf, type Row, type TableBatch } from '../domain/rows';
+import { copyStatements, copyTextLine, daysOf, type Row, type TableBatch } from '../domain/rows';
 
 /** Rows inserted per table by one transaction (duplicates already stored are not counted). */
 export type WriteResult = Readonly<Record<string, number>>;
@@ -54,9 +54,9 @@ function* copyChunks(rows: readonly Row[]): Generator<string> {
 /**
  * The writer over a pg pool. Each batch is streamed with COPY into a per-session temporary
  * staging table (no WAL, no indexes: COPY's speed) and merged in the same transaction with
- * `INSERT … SELECT … ON CONFLICT DO NOTHING`, so duplicates already stored are skipped; the
- * derived tables (per-sensor values) get rows only for what that merge inserted, and the
- * statement triggers of the plain-Postgres path see exactly the new rows.
+ * `INSERT … SELECT … ON CONFLICT DO NOTHING`, so duplicates already stored are skipped. The
+ * transaction writes the batch's tables and nothing else: the rollups are refreshed from them in
+ * the background (see {@link createRollupRefresher}).
  */
 export function createPostgresWriter(pool: Pool): BatchWriter {
   const knownPartitions = new Set<string>();
@@ -79,7 +79,7 @@ export function createPostgresWriter(pool: Pool): BatchWriter {
 
   return {
     async write(batches) {
-      for (const b of batches) for (const t of tablesOf(b.spec)) await ensure(t, daysOf(b));
+      for (const b of batches) await ensure(b.spec.table, daysOf(b));
       let client;
       try {
         client = await pool.connect();
@@ -99,8 +99,8 @@ export function createPostgresWriter(pool: Pool): BatchWriter {
           // IF NOT EXISTS: a rolled-back first transaction also rolls back the table's creation.
           await client.query(sql.createStaging);
           await pipeline(Readable.from(copyChunks(b.rows)), client.query(copyFrom(sql.copy)));
-          const res = await client.query<{ inserted: number }>(sql.merge);
-          inserted[b.spec.table] = (inserted[b.spec.table] ?? 0) + (res.rows[0]?.inserted ?? 0);
+          const res = await client.query(sql.merge);
+          inserted[b.spec.table] = (inserted[b.spec.table] ?? 0) + (res.rowCount ?? 0);
         }
         await client.query('COMMIT');
         client.off('error', onError);

@@ -13,18 +13,6 @@ export interface TableSpec<K extends RecordKind = RecordKind> {
   readonly columns: readonly Column[];
   /** One value per column, in order; `null` for SQL NULL. */
   readonly toRow: (value: EnrichedByKind[K]) => readonly unknown[];
-  /** Tables filled in the same statement from the rows the merge really inserted. */
-  readonly derived?: readonly DerivedTable[];
-}
-
-/**
- * A table written from the rows a merge inserted (a data-modifying CTE over its RETURNING), so it
- * commits with them and never sees a duplicate the merge skipped. Partitioned like its source.
- */
-export interface DerivedTable {
-  readonly table: string;
-  /** `INSERT INTO <table> … SELECT … FROM inserted`; `inserted` has the source table's columns. */
-  readonly insert: string;
 }
 
 /** A value array ready for unnest(): strings, numbers or null. */
@@ -64,18 +52,6 @@ export const tableSpecs: { readonly [K in RecordKind]: TableSpec<K> } = {
       numberOrNull(v.sensors.temperature),
       numberOrNull(v.sensors.humidity),
       isoFromMillis(v.ingest_ts),
-    ],
-    // Every numeric sensor of the map, one row each, for the per-sensor rollups behind
-    // telemetry_1m / telemetry_1h (migration 0120_sensor_rollups.sql). JSON has no NaN or
-    // infinities (JSON.stringify writes null), hence the type check.
-    derived: [
-      {
-        table: 'telemetry_sensor_values',
-        insert: `INSERT INTO telemetry_sensor_values (time, message_id, device_id, sensor, value)
-SELECT i.time, i.message_id, i.device_id, s.key, s.value::float8
-FROM inserted i CROSS JOIN LATERAL jsonb_each(i.payload -> 'sensors') AS s
-WHERE jsonb_typeof(s.value) = 'number'`,
-      },
     ],
   },
   status: {
@@ -189,7 +165,7 @@ export interface TableBatch {
 /**
  * Groups decoded values by table and keeps the first record of each (message_id, time), the
  * tables' unique key: the database would ignore the rest anyway (ON CONFLICT DO NOTHING), but
- * sending them costs bandwidth and rollup work.
+ * sending them costs bandwidth and index lookups.
  */
 export function buildTableBatches(values: readonly { kind: RecordKind; value: EnrichedByKind[RecordKind] }[]): TableBatch[] {
   const byKind = new Map<RecordKind, { rows: Row[]; seen: Set<string>; duplicates: number }>();
@@ -210,9 +186,6 @@ export function buildTableBatches(values: readonly { kind: RecordKind; value: En
   }
   return [...byKind.entries()].map(([kind, g]) => ({ spec: tableSpecs[kind] as TableSpec, rows: g.rows, duplicates: g.duplicates }));
 }
-
-/** Every table a spec writes: its own and the derived ones (each needs its daily partitions). */
-export const tablesOf = (spec: Pick<TableSpec, 'table' | 'derived'>): string[] => [spec.table, ...(spec.derived ?? []).map((d) => d.table)];
 
 /** The distinct UTC days (YYYY-MM-DD) of a batch's rows, whose partitions must exist. */
 export const daysOf = (batch: TableBatch): string[] => [...new Set(batch.rows.map((r) => String(r[0]).slice(0, 10)))].sort();
@@ -250,28 +223,22 @@ export const copyTextLine = (row: Row): string =>
   `${row.map((v) => (v === null || v === undefined ? '\\N' : copyEscape(typeof v === 'string' ? v : String(v)))).join('\t')}\n`;
 
 /**
- * The statements that move a batch: COPY into the staging table, then merge with ON CONFLICT
- * DO NOTHING. The merge is one statement that also fills the derived tables from the rows it
- * inserted, and answers one row, `inserted`, the number of rows added to `table`.
+ * The statements that move a batch: COPY into the staging table, then one merge, `INSERT … SELECT …
+ * ON CONFLICT DO NOTHING`, whose row count is the number of rows added to `table`. Nothing else
+ * is written in the transaction: the rollups are computed from `table` in the background
+ * (migration 0130_deferred_rollups.sql).
  */
-export function copyStatements(spec: Pick<TableSpec, 'table' | 'columns' | 'derived'>): {
+export function copyStatements(spec: Pick<TableSpec, 'table' | 'columns'>): {
   createStaging: string;
   copy: string;
   merge: string;
 } {
   const names = spec.columns.map((c) => c.name).join(', ');
   const stage = stagingTable(spec.table);
-  const derived = spec.derived ?? [];
-  const ctes = [
-    `inserted AS (INSERT INTO ${spec.table} (${names}) SELECT ${names} FROM ${stage} ON CONFLICT DO NOTHING RETURNING ${
-      derived.length > 0 ? '*' : '1'
-    })`,
-    ...derived.map((d, i) => `derived${i} AS (${d.insert})`),
-  ];
   return {
     // Temporary (no WAL, no indexes), emptied at every commit.
     createStaging: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${spec.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
     copy: `COPY ${stage} (${names}) FROM STDIN`,
-    merge: `WITH ${ctes.join(', ')} SELECT count(*)::int AS inserted FROM inserted`,
+    merge: `INSERT INTO ${spec.table} (${names}) SELECT ${names} FROM ${stage} ON CONFLICT DO NOTHING`,
   };
 }
