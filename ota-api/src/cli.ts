@@ -115,7 +115,10 @@ export function registerOtaCommands(program: Command): void {
   program.enablePositionalOptions();
   runGroup(program)
     .command('ota')
-    .description('run the OTA API (OTA_PORT, default 8080): releases, device routes, rollouts, GitHub webhook')
+    .description(
+      'run the OTA API (OTA_PORT, default 8080): releases, device routes, rollouts, GitHub webhook; ' +
+        'devices whose offered release changes are notified through OTA_NOTIFICATIONS_TOPIC (the bridge publishes to zenthos/{model}/{id}/ota)',
+    )
     .action(async () => {
       const config = loadOtaConfig(process.env);
       const telemetry = initTelemetry({ serviceName: 'ota-api', env: process.env });

@@ -14,6 +14,13 @@ export const otaConfigShape = {
   SCHEMA_REGISTRY_URL: commonEnv.SCHEMA_REGISTRY_URL,
   /** Also take OTA reports from device status messages (MQTT status topic → Kafka). */
   OTA_STATUS_FROM_KAFKA: env.bool(false),
+  /**
+   * Tell devices over MQTT when the release they are offered changes: one record per device on
+   * OTA_NOTIFICATIONS_TOPIC, which the bridge publishes to `zenthos/{model}/{id}/ota`. A change
+   * commits only once Kafka has its notifications.
+   */
+  OTA_NOTIFICATIONS: env.bool(true),
+  OTA_NOTIFICATIONS_TOPIC: env.string('zenthos.ota.notifications'),
   OTA_STATUS_TOPIC: env.string('zenthos.status.enriched'),
   OTA_STATUS_GROUP_ID: env.string('zenthos-ota-status'),
   LOG_LEVEL: commonEnv.LOG_LEVEL,

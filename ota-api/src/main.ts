@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, ZenthosError, type Logger } from '@zenthos/core';
-import { createRdkafkaConsumer } from '@zenthos/kafka';
+import { createKafkajs, createRdkafkaConsumer, createRdkafkaProducer, ensureTopics } from '@zenthos/kafka';
 import { createSerde, type Serde } from '@zenthos/schemas';
 import { createPool, migrate, pingDatabase, type Pool } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadOrCreateEd25519Key, type DeviceRegistry } from '@zenthos/devices';
-import type { Tracer } from '@opentelemetry/api';
+import { trace, type Tracer } from '@opentelemetry/api';
 import type { Telemetry } from '@zenthos/telemetry';
 import type { OtaConfig } from './config';
 import { createApiTokens, type ApiTokens } from './adapters/api-tokens';
@@ -16,6 +16,7 @@ import { registerFleetGauges } from './adapters/fleet-gauges';
 import { createGithubWebhook, type GithubWebhook } from './adapters/github-webhook';
 import { createOtaApp } from './adapters/http/app';
 import { createOtaMetrics, createTelemetryMetrics, type OtaMetrics } from './adapters/http/metrics';
+import { createKafkaNotifier, createNoNotifier, type ChangeNotifier } from './adapters/notifier';
 import { createReleaseService, type ReleaseService } from './adapters/releases';
 import { createRolloutService, type RolloutService } from './adapters/rollouts';
 import { createS3ArtifactStore } from './adapters/s3-artifact-store';
@@ -54,6 +55,42 @@ export interface OtaPartsOptions {
   readonly serde?: Pick<Serde, 'decode'>;
 }
 
+/** Partitions of the notifications topic when the OTA API creates it (auto-create is off). */
+const NOTIFICATION_PARTITIONS = 6;
+
+/**
+ * The release notifier of OTA_NOTIFICATIONS: creates the topic when missing (compacted: per
+ * device only the newest notification matters, as for the retained MQTT message it becomes)
+ * and connects the idempotent producer.
+ */
+async function createNotifier(
+  config: OtaConfig,
+  loadContext: Parameters<typeof createKafkaNotifier>[0]['loadContext'],
+  deps: { tracer: Tracer; logger: Logger; metrics: OtaMetrics },
+): Promise<ChangeNotifier> {
+  if (!config.OTA_NOTIFICATIONS) return createNoNotifier();
+  const admin = createKafkajs({ brokers: config.KAFKA_BROKERS, clientId: 'zenthos-ota-admin' }).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [
+      { topic: config.OTA_NOTIFICATIONS_TOPIC, partitions: NOTIFICATION_PARTITIONS, config: { 'cleanup.policy': 'compact' } },
+    ]);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = createRdkafkaProducer({ brokers: config.KAFKA_BROKERS, clientId: 'zenthos-ota-api' });
+  await producer.connect();
+  return createKafkaNotifier({
+    producer,
+    serde: createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL }),
+    topic: config.OTA_NOTIFICATIONS_TOPIC,
+    loadContext,
+    tracer: deps.tracer,
+    logger: deps.logger,
+    onSent: (kind, reason, count) => deps.metrics.countNotifications(kind, reason, count),
+  });
+}
+
 /** Loads the signing key, migrates the database and wires every adapter. */
 export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions = {}): Promise<OtaParts> {
   const telemetry = options.telemetry;
@@ -66,6 +103,7 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
     });
   const metrics = telemetry ? createTelemetryMetrics(telemetry) : createOtaMetrics();
   const pool = createPool(config.DATABASE_URL, { applicationName: 'zenthos-ota-api' });
+  let notifier: ChangeNotifier | undefined;
   try {
     await migrate(pool);
     const signingKey = loadOrCreateEd25519Key({
@@ -108,6 +146,12 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
         config.OTA_GAUGE_INTERVAL_MS,
       );
     }
+    // The notifier reads `latest` contexts through the release service, which publishes through it.
+    notifier = await createNotifier(config, (kind, model, db) => releases.loadContext(kind, model, db), {
+      tracer: options.tracer ?? telemetry?.tracer ?? trace.getTracer('ota-api'),
+      logger,
+      metrics,
+    });
     const releases = createReleaseService({
       pool,
       store,
@@ -116,10 +160,11 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
       publicUrl: config.OTA_PUBLIC_URL,
       maxArtifactBytes: config.OTA_MAX_ARTIFACT_BYTES,
       manifestTtlDays: config.OTA_MANIFEST_TTL_DAYS,
+      notifier,
     });
     const devices = createDeviceRegistryFromConfig(config, pool);
     const tokens = createApiTokens(pool);
-    const rollouts = createRolloutService(pool, cache);
+    const rollouts = createRolloutService(pool, cache, notifier);
     const webhook = createGithubWebhook({
       secret: config.GITHUB_WEBHOOK_SECRET,
       pool,
@@ -148,12 +193,14 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
       logger,
       async close() {
         await webhook.idle();
+        await (notifier as ChangeNotifier).close();
         await cache.close();
         await store.close?.();
         await pool.end();
       },
     };
   } catch (err) {
+    await notifier?.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
     throw err;
   }

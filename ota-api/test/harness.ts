@@ -51,6 +51,9 @@ export async function startHarness(env: Record<string, string> = {}, options: Om
       OTA_LATEST_CACHE_TTL_S: '60',
       OTA_DEVICE_STATE_TTL_S: '60',
       OTA_GAUGE_INTERVAL_MS: '0',
+      // Kafka paths are off unless a test turns them on with its own topics.
+      OTA_NOTIFICATIONS: 'false',
+      OTA_STATUS_FROM_KAFKA: 'false',
       ...env,
     };
     config = loadOtaConfig(vars);

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ZenthosError } from '@zenthos/core';
-import type { Pool, PoolClient, Queryable } from '@zenthos/db';
+import { withTransaction, type Pool, type PoolClient, type Queryable } from '@zenthos/db';
 import { DEVICE_ID_PATTERN } from '@zenthos/devices';
 import { canonicalManifest, signManifest, verifyManifest, type Manifest } from '../domain/manifest';
 import { resolveLatest, routePrefixOf, storageKeyOf, type LatestContext, type ReleaseView } from '../domain/release';
@@ -9,6 +9,7 @@ import { requireValidVersion, type ReleaseKind } from '../domain/versions';
 import type { ArtifactStore, StagedArtifact } from './artifact-store';
 import type { OtaCache } from './cache';
 import type { Keyring } from './signing-keys';
+import { createNoNotifier, type ChangeNotifier } from './notifier';
 
 /** A release as management routes list it. */
 export interface ReleaseRecord extends ReleaseView {
@@ -65,6 +66,11 @@ export interface ReleaseService {
   ): Promise<ReleaseView | null>;
   /** The context behind `latest`, from the cache or Postgres. */
   latestContext(kind: ReleaseKind, deviceModel: string): Promise<LatestContext>;
+  /**
+   * The context behind `latest` as `db` sees it, never from the cache: inside a transaction it
+   * includes that transaction's own uncommitted changes (the notifier compares before and after).
+   */
+  loadContext(kind: ReleaseKind, deviceModel: string, db: Queryable): Promise<LatestContext>;
   readonly store: ArtifactStore;
 }
 
@@ -80,6 +86,8 @@ export interface ReleaseServiceOptions {
   /** Lifetime written into manifests. */
   readonly manifestTtlDays: number;
   readonly now?: () => Date;
+  /** Tells devices whose offer a publish or yank changed; none by default. */
+  readonly notifier?: ChangeNotifier;
 }
 
 interface ReleaseRow {
@@ -113,6 +121,7 @@ export function requireValidModel(deviceModel: string): void {
 /** The release service over Postgres, an artifact store and the keyring. */
 export function createReleaseService(opts: ReleaseServiceOptions): ReleaseService {
   const { pool, store, keyring, cache } = opts;
+  const notifier = opts.notifier ?? createNoNotifier();
   const now = opts.now ?? (() => new Date());
   const base = opts.publicUrl.replace(/\/+$/, '');
 
@@ -154,11 +163,11 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
     return rows[0];
   };
 
-  const loadContext = async (kind: ReleaseKind, deviceModel: string): Promise<LatestContext> => {
+  const loadContext = async (kind: ReleaseKind, deviceModel: string, db: Queryable = pool): Promise<LatestContext> => {
     const table = tableOf(kind);
     // A release whose most recent rollout is unfinished (active, paused or aborted) is not the
     // general latest: only a completed rollout, or none at all, releases it to everybody.
-    const general = await pool.query<ReleaseRow>(
+    const general = await db.query<ReleaseRow>(
       `SELECT ${COLUMNS.split(', ')
         .map((c) => `r.${c}`)
         .join(', ')}
@@ -169,7 +178,7 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
         ORDER BY r.uploaded_at DESC, r.version DESC LIMIT 1`,
       [deviceModel, kind],
     );
-    const open = await pool.query<
+    const open = await db.query<
       ReleaseRow & { rollout_id: string; cohort: Cohort; stages: Stage[]; current_stage: number; status: RolloutStatus }
     >(
       `SELECT ${COLUMNS.split(', ')
@@ -260,6 +269,7 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
         // event would end the process. The failing query rejects as well, so just note it.
         client.on('error', onClientError);
         await client.query('BEGIN');
+        const pending = await notifier.prepare(client, kind, deviceModel);
         const k = await client.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM signing_keys WHERE key_id = $1 FOR SHARE', [
           key.keyId,
         ]);
@@ -293,6 +303,9 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
         // publish of that version and never served without a row).
         await store.promote(staged.tempKey, storageKey);
         promotedKey = storageKey;
+        // Kafka holds the notifications before the release is visible: a crash between the two
+        // costs a spurious notification, never a missing one.
+        await pending.send('published');
         if (hooks.beforeCommit) await hooks.beforeCommit({ backendPid: (client as unknown as { processID: number }).processID });
         await client.query('COMMIT');
       } catch (err) {
@@ -345,10 +358,16 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
     },
 
     async yank(kind, deviceModel, version, reason) {
-      const { rowCount } = await pool.query(
-        `UPDATE ${tableOf(kind)} SET yanked_at = now(), yank_reason = $3 WHERE device_model = $1 AND version = $2 AND yanked_at IS NULL`,
-        [deviceModel, version, reason ?? null],
-      );
+      const rowCount = await withTransaction(pool, async (client) => {
+        const pending = await notifier.prepare(client, kind, deviceModel);
+        const updated = await client.query(
+          `UPDATE ${tableOf(kind)} SET yanked_at = now(), yank_reason = $3 WHERE device_model = $1 AND version = $2 AND yanked_at IS NULL`,
+          [deviceModel, version, reason ?? null],
+        );
+        // A rollback: devices offered the yanked release are offered the one before it.
+        if (updated.rowCount !== 0) await pending.send('yanked');
+        return updated.rowCount;
+      });
       if (rowCount === 0) {
         const existing = await service.get(kind, deviceModel, version);
         if (!existing) throw new ZenthosError('ZEN_NOT_FOUND', `no ${kind} ${deviceModel} ${version}`);
@@ -357,6 +376,8 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
       await cache.invalidateLatest(kind, deviceModel);
       return (await service.get(kind, deviceModel, version)) as ReleaseRecord;
     },
+
+    loadContext: (kind, deviceModel, db) => loadContext(kind, deviceModel, db),
 
     async latestContext(kind, deviceModel) {
       const cached = await cache.getLatest(kind, deviceModel);

@@ -16,9 +16,11 @@ import {
   type RolloutStatus,
   type Stage,
 } from '../domain/rollout';
+import type { NotificationReason } from '../domain/notifications';
 import { parseKind, requireValidVersion, type ReleaseKind } from '../domain/versions';
 import type { OtaCache } from './cache';
 import { requireValidModel } from './releases';
+import { createNoNotifier, type ChangeNotifier } from './notifier';
 
 /** A rollout as the API shows it, with per-stage counts. */
 export interface RolloutView {
@@ -86,6 +88,19 @@ interface RolloutRow {
   updated_at: Date;
 }
 
+const reasonOf = (action: RolloutAction, status: RolloutStatus): NotificationReason => {
+  switch (action) {
+    case 'advance':
+      return status === 'completed' ? 'rollout_completed' : 'rollout_advanced';
+    case 'abort':
+      return 'rollout_aborted';
+    case 'pause':
+      return 'rollout_paused';
+    case 'resume':
+      return 'rollout_resumed';
+  }
+};
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const toRollout = (r: RolloutRow): Rollout => ({
   id: r.id,
@@ -98,8 +113,11 @@ const toRollout = (r: RolloutRow): Rollout => ({
   status: r.status,
 });
 
-/** Rollouts over Postgres; every change invalidates the model's cached `latest`. */
-export function createRolloutService(pool: Pool, cache: OtaCache): RolloutService {
+/**
+ * Rollouts over Postgres; every change invalidates the model's cached `latest`, and the
+ * notifier tells the devices whose offer it moved (a new or advanced stage, a completion, an abort).
+ */
+export function createRolloutService(pool: Pool, cache: OtaCache, notifier: ChangeNotifier = createNoNotifier()): RolloutService {
   const view = async (r: RolloutRow): Promise<RolloutView> => {
     const { rows } = await pool.query<{ stage: number; state: OtaState; n: string }>(
       'SELECT stage, state, count(*) AS n FROM rollout_devices WHERE rollout_id = $1 GROUP BY stage, state',
@@ -123,9 +141,9 @@ export function createRolloutService(pool: Pool, cache: OtaCache): RolloutServic
     };
   };
 
-  const lockRow = async (client: PoolClient, id: string): Promise<RolloutRow> => {
+  const lockRow = async (client: PoolClient, id: string, forUpdate = true): Promise<RolloutRow> => {
     if (!UUID.test(id)) throw new ZenthosError('ZEN_NOT_FOUND', `no rollout ${id}`);
-    const { rows } = await client.query<RolloutRow>('SELECT * FROM rollouts WHERE id = $1 FOR UPDATE', [id]);
+    const { rows } = await client.query<RolloutRow>(`SELECT * FROM rollouts WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
     if (!rows[0]) throw new ZenthosError('ZEN_NOT_FOUND', `no rollout ${id}`);
     return rows[0];
   };
@@ -142,6 +160,7 @@ export function createRolloutService(pool: Pool, cache: OtaCache): RolloutServic
       const table = kind === 'firmware' ? 'firmware_releases' : 'model_releases';
       const id = randomUUID();
       await withTransaction(pool, async (client) => {
+        const pending = await notifier.prepare(client, kind, deviceModel);
         const rel = await client.query<{ yanked_at: Date | null }>(
           `SELECT yanked_at FROM ${table} WHERE device_model = $1 AND version = $2`,
           [deviceModel, version],
@@ -159,6 +178,7 @@ export function createRolloutService(pool: Pool, cache: OtaCache): RolloutServic
           }
           throw err;
         }
+        await pending.send('rollout_created');
       });
       await cache.invalidateLatest(kind, deviceModel);
       return service.get(id);
@@ -181,12 +201,17 @@ export function createRolloutService(pool: Pool, cache: OtaCache): RolloutServic
 
     async act(id, action, reason) {
       const row = await withTransaction(pool, async (client) => {
+        // The model's notification lock first, the rollout's row lock second: the order every
+        // change of a model takes, so two of them cannot wait on each other.
+        const target = await lockRow(client, id, false);
+        const pending = await notifier.prepare(client, target.kind, target.device_model);
         const current = await lockRow(client, id);
         const next = transition(toRollout(current), action);
         const { rows } = await client.query<RolloutRow>(
           'UPDATE rollouts SET status = $2, current_stage = $3, status_reason = $4, updated_at = now() WHERE id = $1 RETURNING *',
           [id, next.status, next.currentStage, reason ?? `${action} by operator`],
         );
+        await pending.send(reasonOf(action, next.status));
         return rows[0] as RolloutRow;
       });
       await cache.invalidateLatest(row.kind, row.device_model);
