@@ -55,6 +55,10 @@ export const bridgeConfigShape = {
   BRIDGE_KAFKA_POLL_INTERVAL_MS: env.int(2, 1, 1_000),
   /** /health, /ready and /metrics. */
   BRIDGE_OPS_PORT: env.int(9464, 0, 65535),
+  /** Relay the OTA API's release notifications (`<prefix>.ota.notifications`) to `<root>/{model}/{id}/ota`, QoS 1 retained. */
+  BRIDGE_OTA_NOTIFICATIONS: env.bool(true),
+  /** Consumer group of that relay; shared with Redis or MQTT_URL, else suffixed per instance (each needs every notification). */
+  BRIDGE_OTA_GROUP_ID: env.string('zenthos-bridge-ota'),
 } as const;
 
 /** Parsed bridge settings. */

@@ -15,6 +15,7 @@ import { createExternalBrokerBridge, type ExternalBrokerBridge } from './adapter
 import { createIngestPipeline } from './adapters/kafka-ingest';
 import { createBridgeMetrics, type BridgeMetrics } from './adapters/metrics';
 import { createRedisScaleOut } from './adapters/redis-scale-out';
+import { aedesPublisher, mqttClientPublisher, startBridgeOtaRelay } from './adapters/ota-notifications';
 
 /** A running bridge. */
 export interface Bridge {
@@ -166,6 +167,28 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
       logger.info({ port: broker.port, tls_port: broker.tlsPort }, 'bridge broker listening');
     }
 
+    if (config.BRIDGE_OTA_NOTIFICATIONS) {
+      // Platform → device release notifications; stopped (closers run backwards) before the broker closes.
+      const relay = await startBridgeOtaRelay(
+        {
+          brokers: config.KAFKA_BROKERS,
+          topic: `${config.BRIDGE_TOPIC_PREFIX}.ota.notifications`,
+          groupId: config.BRIDGE_OTA_GROUP_ID,
+          shared: Boolean(config.BRIDGE_REDIS_URL ?? config.MQTT_URL),
+          partitions: TOPIC_PARTITIONS,
+          mqttRoot: config.BRIDGE_MQTT_ROOT,
+        },
+        {
+          serde,
+          dlq: { producer, topic: topics.dlq },
+          publisher: broker ? aedesPublisher(broker.aedes) : mqttClientPublisher((external as ExternalBrokerBridge).clients),
+          meter: telemetry.meter,
+          tracer,
+          logger,
+        },
+      );
+      closers.push(() => relay.stop());
+    }
     const ops = await createOpsServer({ port: config.BRIDGE_OPS_PORT, checks, metrics: () => telemetry.metricsText() });
     closers.push(() => ops.close());
     return { broker, external, metrics, ops, close: closeAll };
