@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createTemporaryDatabase, readMigrations, type TemporaryDatabase } from '@zenthos/db';
 import { buildTableBatches, columnArrays, copyStatements, insertStatement, stagingTable, tableSpecs } from '../src/domain/rows';
 import { createPostgresWriter } from '../src/adapters/postgres-writer';
-import { createRollupRefresher } from '../src/adapters/rollup-refresher';
+import { backfillStatement, createRollupRefresher } from '../src/adapters/rollup-refresher';
 import { stack, telemetryWithDuplicates } from './support';
 
 // The same migrations and the same rows on both storage paths: TimescaleDB (hypertables,
@@ -68,6 +68,7 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
       `SELECT proc_name, hypertable_name, config FROM timescaledb_information.jobs WHERE hypertable_name = 'telemetry_raw' OR proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 2, 1`,
     );
     query('partitions', `SELECT zenthos_ensure_partitions('telemetry_raw', now(), 3) AS n`);
+    query('backfills', 'SELECT rollup, end_offset::text FROM telemetry_rollup_backfills ORDER BY rollup');
     // The sink's staging + merge statements. PGlite has no COPY FROM STDIN, so the staging table
     // is filled through unnest.
     const sql = copyStatements(tableSpecs.telemetry);
@@ -87,7 +88,9 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
       steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_sensor_agg_1m', NULL, NULL)` });
       steps.push({ exec: `CALL refresh_continuous_aggregate('telemetry_sensor_agg_1h', NULL, NULL)` });
     };
-    refresh();
+    // First as the sink's one-time backfill after migration 0130 does it, one statement with parameters.
+    query('backfill_1m', backfillStatement, ['telemetry_sensor_agg_1m', '1 minute']);
+    query('backfill_1h', backfillStatement, ['telemetry_sensor_agg_1h', '1 hour']);
     query('materialised_1m', bucketsQuery('telemetry_1m'));
     query('materialised_1h', bucketsQuery('telemetry_1h'));
     write('stageLate', lateBatch);
@@ -110,7 +113,8 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
     await snapshot('realtime');
     await refresher.refresh();
     await snapshot('materialised');
-    await writer.write([lateBatch!]);
+    // In slices small enough for the writer's single-statement path (unnest instead of COPY).
+    for (let i = 0; i < lateBatch!.rows.length; i += 50) await writer.write([{ ...lateBatch!, rows: lateBatch!.rows.slice(i, i + 50) }]);
     await snapshot('lateBeforeRefresh');
     await refresher.refresh();
     await snapshot('late');
@@ -149,6 +153,11 @@ describe('storage paths: TimescaleDB and plain PostgreSQL behind the same views'
     expect(retention('telemetry_raw')).toBe('45 days');
     // Partition maintenance is Timescale's own on this path.
     expect(rows('partitions')).toEqual([{ n: 0 }]);
+    // The one-time refresh of the aggregates over the history stored before migration 0130.
+    expect(rows('backfills')).toEqual([
+      { rollup: 'telemetry_sensor_agg_1h', end_offset: '01:00:00' },
+      { rollup: 'telemetry_sensor_agg_1m', end_offset: '00:01:00' },
+    ]);
   });
 
   it('gives the same 1 minute and 1 hour buckets on both paths, duplicates ignored, before and after a refresh', async () => {

@@ -80,6 +80,18 @@ BEGIN
         schedule_interval => b.schedule::INTERVAL,
         if_not_exists => TRUE);
     END LOOP;
+    -- The policies materialise their windows only (3 hours, 3 days): rows stored before this
+    -- migration and older than that would leave the views after the first policy run. The sink
+    -- refreshes each aggregate once over its whole history (refresh_continuous_aggregate cannot
+    -- run in a migration's transaction) and deletes its row here.
+    CREATE TABLE IF NOT EXISTS telemetry_rollup_backfills (
+      rollup TEXT PRIMARY KEY,
+      end_offset INTERVAL NOT NULL
+    );
+    INSERT INTO telemetry_rollup_backfills (rollup, end_offset) VALUES
+      ('telemetry_sensor_agg_1m', INTERVAL '1 minute'),
+      ('telemetry_sensor_agg_1h', INTERVAL '1 hour')
+    ON CONFLICT (rollup) DO NOTHING;
   ELSE
     -- Materialised buckets below each rollup's watermark. Buckets newer than now() - end_offset
     -- stay live (as a continuous aggregate's refresh window ends end_offset before now()), so

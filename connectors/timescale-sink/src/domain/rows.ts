@@ -192,8 +192,9 @@ export const daysOf = (batch: TableBatch): string[] => [...new Set(batch.rows.ma
 
 /**
  * The `INSERT … SELECT * FROM unnest(...)` statement for a table: one round trip and one plan
- * whatever the batch size, with one array parameter per column. (The writer uses COPY, which
- * is faster; this statement is the portable fallback for drivers without COPY.)
+ * whatever the batch size, with one array parameter per column. The writer uses it for batches
+ * of a few rows, where it costs one statement against COPY's staging table, COPY and merge;
+ * COPY is faster for larger batches.
  */
 export function insertStatement(spec: Pick<TableSpec, 'table' | 'columns'>): string {
   const names = spec.columns.map((c) => c.name).join(', ');
