@@ -10,7 +10,7 @@
 //   npm run bench -w @zenthos/mqtt-bridge -- --clients 20 --messages 500 --window 10
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,14 @@ export interface LoadFigures {
   /** Process CPU time per message: comparable even when the machine is shared and busy. */
   readonly cpuUsPerMessage: number;
   readonly rssPeakMiB: number;
+  /** CPU time per message of the load generator (this process: publishers, and Mosquitto's subscriber). */
+  readonly generatorCpuUsPerMessage: number;
+  /**
+   * CPU time per message of the local Kafka broker during the load (found by its `kafka.Kafka`
+   * command line; NaN when it runs elsewhere). It shares the machine with the bridge and the
+   * generator, so it counts in the end-to-end rate.
+   */
+  readonly kafkaCpuUsPerMessage: number;
 }
 
 /** Result of {@link runBridgeBench}. */
@@ -85,6 +93,35 @@ const rssPeakMiBOf = (pid: number): number => {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
+/** The pid of a Kafka broker running on this machine (`kafka.Kafka` main class), if any. */
+const localKafkaPid = (): number | undefined => {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('kafka.Kafka')) return Number(entry);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return undefined;
+};
+
+/** CPU seconds of the processes a load is measured on, read before and after it. */
+interface CpuMarks {
+  readonly target: number;
+  readonly generator: number;
+  readonly kafka: number;
+}
+
+const cpuMarks = (pid: number, kafkaPid: number | undefined): CpuMarks => {
+  const own = process.cpuUsage();
+  return {
+    target: cpuSecondsOf(pid),
+    generator: (own.user + own.system) / 1e6,
+    kafka: kafkaPid === undefined ? Number.NaN : cpuSecondsOf(kafkaPid),
+  };
+};
+
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
@@ -120,9 +157,15 @@ async function runLoad(
   return { latencies, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-const figures = (load: { latencies: number[]; seconds: number }, pid: number, cpuBefore: number): LoadFigures => {
+const figures = (
+  load: { latencies: number[]; seconds: number },
+  pid: number,
+  kafkaPid: number | undefined,
+  before: CpuMarks,
+): LoadFigures => {
   const sorted = [...load.latencies].sort((a, b) => a - b);
-  const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
+  const after = cpuMarks(pid, kafkaPid);
+  const cpuSeconds = after.target - before.target;
   return {
     messages: sorted.length,
     seconds: load.seconds,
@@ -133,6 +176,8 @@ const figures = (load: { latencies: number[]; seconds: number }, pid: number, cp
     cpuPercent: (100 * cpuSeconds) / load.seconds,
     cpuUsPerMessage: (cpuSeconds * 1e6) / sorted.length,
     rssPeakMiB: rssPeakMiBOf(pid),
+    generatorCpuUsPerMessage: ((after.generator - before.generator) * 1e6) / sorted.length,
+    kafkaCpuUsPerMessage: ((after.kafka - before.kafka) * 1e6) / sorted.length,
   };
 };
 
@@ -161,6 +206,7 @@ const stop = (child: ChildProcess): Promise<void> =>
 export async function runBridgeBench(options: BridgeBenchOptions): Promise<BridgeBenchResult> {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const loadAverage = loadavg()[0] ?? Number.NaN;
+  const kafkaPid = localKafkaPid();
   const brokers = options.kafkaBrokers.split(',');
   const registry = await startRegistry({ brokers, port: 0, host: '127.0.0.1', topic: `_schemas-${prefix}`, logLevel: 'silent' });
   const db = await createTemporaryDatabase(options.databaseUrl);
@@ -211,9 +257,9 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     }));
     // Warm-up: registry ids, Kafka connections, JIT.
     await runLoad(bridgeUrl, devicePublishers, 20, 2);
-    const bridgeCpu = cpuSecondsOf(bridge.pid as number);
+    const bridgeCpu = cpuMarks(bridge.pid as number, kafkaPid);
     const bridgeLoad = await runLoad(bridgeUrl, devicePublishers, options.messages, options.window);
-    const bridgeFigures = figures(bridgeLoad, bridge.pid as number, bridgeCpu);
+    const bridgeFigures = figures(bridgeLoad, bridge.pid as number, kafkaPid, bridgeCpu);
     await stop(bridge);
 
     // --- Mosquitto baseline: same generator, one QoS 1 subscriber -----------------------------
@@ -246,12 +292,12 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     await runLoad(mosquittoUrl, plainPublishers, 20, 2);
     const total = options.clients * options.messages;
     const base = received;
-    const mosquittoCpu = cpuSecondsOf(mosquitto.pid as number);
+    const mosquittoCpu = cpuMarks(mosquitto.pid as number, kafkaPid);
     const started = process.hrtime.bigint();
     const mosquittoLoad = await runLoad(mosquittoUrl, plainPublishers, options.messages, options.window);
     for (let i = 0; i < 300 && received - base < total; i++) await new Promise((r) => setTimeout(r, 100));
     const subSeconds = Number(lastReceived - started) / 1e9;
-    const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, mosquittoCpu);
+    const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, kafkaPid, mosquittoCpu);
     await subscriber.endAsync();
     await stop(mosquitto);
     const pubSubRate = (received - base) / subSeconds;
@@ -278,7 +324,9 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
 
 const row = (name: string, f: LoadFigures): string =>
   `${name.padEnd(26)} ${f.perSecond.toFixed(0).padStart(8)} msg/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms  ` +
-  `CPU ${f.cpuPercent.toFixed(0).padStart(4)}% (${f.cpuUsPerMessage.toFixed(0)} µs/msg)  RSS peak ${f.rssPeakMiB.toFixed(0)} MiB`;
+  `CPU ${f.cpuPercent.toFixed(0).padStart(4)}% (${f.cpuUsPerMessage.toFixed(0)} µs/msg)  RSS peak ${f.rssPeakMiB.toFixed(0)} MiB  ` +
+  `generator ${f.generatorCpuUsPerMessage.toFixed(0)} µs/msg` +
+  (Number.isNaN(f.kafkaCpuUsPerMessage) ? '' : `  Kafka broker ${f.kafkaCpuUsPerMessage.toFixed(0)} µs/msg`);
 
 if (require.main === module) {
   const { values } = parseArgs({
