@@ -12,8 +12,12 @@ export const otaConfigShape = {
   REDIS_URL: commonEnv.REDIS_URL,
   KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
   SCHEMA_REGISTRY_URL: commonEnv.SCHEMA_REGISTRY_URL,
-  /** Also take OTA reports from device status messages (MQTT status topic → Kafka). */
-  OTA_STATUS_FROM_KAFKA: env.bool(false),
+  /**
+   * Also take OTA reports from device status messages (MQTT `.../status` → bridge → status
+   * processor → OTA_STATUS_TOPIC), besides `POST /device/{id}/ota-report`: devices report over
+   * the connection they already have. All OTA instances share OTA_STATUS_GROUP_ID.
+   */
+  OTA_STATUS_FROM_KAFKA: env.bool(true),
   /**
    * Tell devices over MQTT when the release they are offered changes: one record per device on
    * OTA_NOTIFICATIONS_TOPIC, which the bridge publishes to `zenthos/{model}/{id}/ota`. A change

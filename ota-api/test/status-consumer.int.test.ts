@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { commonEnv, loadConfig } from '@zenthos/core';
+import { commonEnv, loadConfig, ZenthosError } from '@zenthos/core';
 import { createKafkajs, createRdkafkaProducer, ensureTopics, type ProducerPort } from '@zenthos/kafka';
 import { contracts, createMemoryRegistryClient, createSerde, type StatusEnriched } from '@zenthos/schemas';
 import { startHarness, type Harness } from './harness';
@@ -114,5 +114,68 @@ describe('OTA reports from device status messages (Kafka)', () => {
     };
     expect(st2.ota).toMatchObject({ state: 'failed', version: 'v2.0.0' });
     expect(h.ota.statusConsumer?.stats()).toEqual({ applied: 2, skipped: 2 });
+  });
+});
+
+describe('OTA reports from Kafka while the schema registry does not answer', () => {
+  const topic = `test${randomBytes(5).toString('hex')}.status.enriched`;
+  const inner = createSerde({ registry: createMemoryRegistryClient() });
+  // The registry is down for the first decodes: the serde fails as it does then (retriable).
+  let outages = 3;
+  const serde = {
+    decode: <T>(bytes: Uint8Array) =>
+      outages-- > 0 ? Promise.reject(new ZenthosError('ZEN_SCHEMA_REGISTRY_FAILED', 'registry unavailable', true)) : inner.decode<T>(bytes),
+  };
+  const admin = createKafkajs({ brokers: KAFKA_BROKERS, clientId: 'zenthos-ota-test' }).admin();
+  let producer: ProducerPort;
+  let h: Harness;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, partitions: 1 }]);
+    producer = createRdkafkaProducer({ brokers: KAFKA_BROKERS, clientId: 'zenthos-ota-test' });
+    await producer.connect();
+    h = await startHarness(
+      { OTA_STATUS_FROM_KAFKA: 'true', OTA_STATUS_TOPIC: topic, OTA_STATUS_GROUP_ID: `ota-test-${randomBytes(4).toString('hex')}` },
+      { serde },
+    );
+    await h.ota.parts.devices.registerDevice({ id: 'reg-1', model: 'esp32-s3' });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await producer?.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('waits the outage out instead of skipping the report', async () => {
+    const value: StatusEnriched = {
+      message_id: randomUUID(),
+      device_id: 'reg-1',
+      device_model: 'esp32-s3',
+      timestamp: Math.floor(Date.now() / 1000),
+      state: 'online',
+      firmware_version: 'v1.1.0',
+      model_version: null,
+      uptime_s: 1,
+      rssi_dbm: null,
+      free_heap_bytes: null,
+      ota: { state: 'installed', release_version: 'v1.1.0', artifact: 'firmware', rollout_id: null, progress_pct: null, error: null },
+      ingest_ts: Date.now(),
+      owner: null,
+      location: null,
+      metadata: {},
+      known_device: true,
+      enriched_ts: Date.now(),
+    };
+    await producer.send([
+      { topic, key: 'reg-1', value: await inner.encode(`${topic}-value`, value, { schema: contracts['status-enriched'].schema }) },
+    ]);
+    for (let i = 0; i < 300 && (await h.ota.parts.devices.getDevice('reg-1'))?.firmwareVersion !== 'v1.1.0'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await h.ota.parts.devices.getDevice('reg-1'))?.firmwareVersion).toBe('v1.1.0');
+    expect(outages).toBeLessThan(0);
+    expect(h.ota.statusConsumer?.stats()).toEqual({ applied: 1, skipped: 0 });
   });
 });

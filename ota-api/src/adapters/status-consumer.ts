@@ -51,12 +51,23 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
   const apply = async (r: IncomingRecord): Promise<void> => {
     if (!r.value) return void skipped++;
     let report: StatusOtaReport | undefined;
-    try {
-      report = otaReportOf((await opts.serde.decode<StatusEnriched>(r.value)).value);
-    } catch (err) {
-      skipped++;
-      logger.warn({ err, partition: r.partition, offset: r.offset }, 'status record could not be decoded; skipped');
-      return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        report = otaReportOf((await opts.serde.decode<StatusEnriched>(r.value)).value);
+        break;
+      } catch (err) {
+        // A registry that does not answer (ZEN_SCHEMA_REGISTRY_FAILED, retriable) is waited
+        // out: skipping would commit past reports that were never read.
+        if (isZenthosError(err) && err.retriable && !stopping) {
+          logger.warn({ err, attempt }, 'status record could not be decoded yet; retrying');
+          await sleep(backoffDelayMs(attempt + 1, { initialDelayMs: 100, maxDelayMs: opts.maxBackoffMs ?? 10_000 }));
+          continue;
+        }
+        if (stopping) throw err;
+        skipped++;
+        logger.warn({ err, partition: r.partition, offset: r.offset }, 'status record could not be decoded; skipped');
+        return;
+      }
     }
     if (!report) return;
     for (let attempt = 0; ; attempt++) {
