@@ -175,6 +175,39 @@ describe('device OTA', () => {
     await r.device.stop();
   });
 
+  it('checks once more when latest does not show the announced version yet (the notice overtook the platform)', async () => {
+    const r = rig({ otaRecheckDelayMs: 5_000 });
+    await r.device.start();
+    r.mqtt.connect();
+    await flush();
+    const latest = 'http://ota.test:8080/firmware/esp32-s3/latest?device_id=esp32-s3-001';
+    r.mqtt.deliver('zenthos/esp32-s3/esp32-s3-001/ota', { kind: 'firmware', version: 'v1.0.0' });
+    await flush();
+    // Nothing published yet as far as the API answers (404): one more check after the delay, one only.
+    expect(r.server.requests.map((q) => q.url)).toEqual([latest]);
+    await r.clock.advance(4_999);
+    expect(r.server.requests).toHaveLength(1);
+    await r.clock.advance(1);
+    expect(r.server.requests.map((q) => q.url)).toEqual([latest, latest]);
+    await r.clock.advance(60_000);
+    expect(r.server.requests).toHaveLength(2);
+
+    // The answer shows the announced version (the running one here): no second check.
+    r.server.release = buildRelease({ key, version: 'v1.0.0' });
+    r.mqtt.deliver('zenthos/esp32-s3/esp32-s3-001/ota', { kind: 'firmware', version: 'v1.0.0' });
+    await flush();
+    await r.clock.advance(60_000);
+    expect(r.server.requests).toHaveLength(3);
+    // A notification without a version (or not JSON) is checked once, as before.
+    r.server.release = undefined;
+    r.mqtt.deliver('zenthos/esp32-s3/esp32-s3-001/ota', { kind: 'firmware' });
+    await flush();
+    await r.clock.advance(60_000);
+    expect(r.server.requests).toHaveLength(4);
+    await r.device.stop();
+    expect(r.clock.pendingTimers()).toBe(0);
+  });
+
   it('installs a release end to end: downloading, reboot, self-test over MQTT, installed', async () => {
     const reboots: string[] = [];
     const first = rig({ otaCheckIntervalMs: 3_600_000 }, { reboots });

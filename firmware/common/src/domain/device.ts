@@ -1,6 +1,6 @@
 import { FirmwareError, toFirmwareError } from '../errors';
 import { utf8Decode, utf8Encode } from './bytes';
-import { createOtaClient, type OtaClient, type OtaPhase, type OtaReport } from './ota-client';
+import { createOtaClient, type CheckOutcome, type OtaClient, type OtaPhase, type OtaReport } from './ota-client';
 import type { DevicePorts, SensorReadings } from './ports';
 import { createPublisher, type PublishCounters } from './publisher';
 import { buildInference, buildStatus, type MessageContext } from './messages';
@@ -44,6 +44,12 @@ export interface DeviceSettings extends DeviceIdentity {
   readonly timeSyncRetryMs?: number;
   /** How long to wait for queued reports before an OTA reboot. Default 5 s. */
   readonly drainBeforeRebootMs?: number;
+  /**
+   * A notification on the ota topic names the version it announces. When `latest` still answers
+   * another one (the notice may overtake the platform's commit or its cache), one more check runs
+   * after this delay. Default 5 s; 0 turns the second check off.
+   */
+  readonly otaRecheckDelayMs?: number;
 }
 
 /** Counters of a running device; the object is live (updated in place) and read-only to callers. */
@@ -279,25 +285,46 @@ export const createDevice = (ports: DevicePorts, settings: DeviceSettings): Devi
     }
   };
 
-  const checkForUpdates = async (kind: ReleaseKind): Promise<void> => {
+  const runCheck = async (kind: ReleaseKind): Promise<CheckOutcome | undefined> => {
     const client = kind === 'firmware' ? firmwareOta : modelOta;
-    if (!client || !ports.clock.synced()) return;
+    if (!client || !ports.clock.synced()) return undefined;
     counters.otaChecks++;
     const outcome = await client.check();
     if (outcome.kind === 'failed' && outcome.version === undefined) countError(outcome.error, outcome.error.code);
+    return outcome;
+  };
+  const checkForUpdates = async (kind: ReleaseKind): Promise<void> => void (await runCheck(kind));
+
+  const recheckDelayMs = settings.otaRecheckDelayMs ?? 5_000;
+  /** A check for a notification; once more later when the answer did not show the announced version. */
+  const checkAnnounced = async (kind: ReleaseKind, announced: string | undefined): Promise<void> => {
+    const outcome = await runCheck(kind);
+    const missed =
+      outcome !== undefined &&
+      (outcome.kind === 'no-release' || outcome.kind === 'busy' || (outcome.kind === 'up-to-date' && outcome.version !== announced));
+    if (announced === undefined || !missed || recheckDelayMs <= 0 || !running) return;
+    const timer: Timer = { handle: undefined };
+    timers.push(timer);
+    timer.handle = ports.clock.schedule(recheckDelayMs, () => {
+      timers.splice(timers.indexOf(timer), 1);
+      if (running) void checkForUpdates(kind);
+    });
   };
 
   const handleOtaNotification = (payload: Uint8Array): void => {
     // Any notification triggers a check: the release itself is always fetched and verified over
-    // HTTP, so a forged notification can at most cause an extra request.
-    let kind: unknown;
+    // HTTP, so a forged notification can at most cause an extra request or two.
+    let notice: { kind?: unknown; version?: unknown } = {};
     try {
-      kind = (JSON.parse(utf8Decode(payload)) as { kind?: unknown }).kind;
+      const parsed: unknown = JSON.parse(utf8Decode(payload));
+      if (typeof parsed === 'object' && parsed !== null) notice = parsed as typeof notice;
     } catch {
-      kind = undefined;
+      notice = {};
     }
+    const kind = notice.kind;
+    const announced = typeof notice.version === 'string' ? notice.version : undefined;
     const kinds: ReleaseKind[] = kind === 'firmware' || kind === 'model' ? [kind] : ['firmware', 'model'];
-    for (const k of kinds) void checkForUpdates(k);
+    for (const k of kinds) void checkAnnounced(k, announced);
   };
 
   const syncTime = async (): Promise<void> => {
