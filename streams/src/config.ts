@@ -47,6 +47,11 @@ export const processorEnv = {
   PROCESSOR_INSTANCE_ID: env.string(`${hostname()}-${process.pid}`),
   PROCESSOR_BATCH_MAX: env.int(500, 1, 100_000),
   PROCESSOR_POLL_TIMEOUT_MS: env.int(100, 1, 60_000),
+  /**
+   * librdkafka fetch.wait.max.ms of the processor's consumer: how long the broker may hold a fetch
+   * while no record is ready (librdkafka's default is 500 ms).
+   */
+  PROCESSOR_FETCH_WAIT_MAX_MS: env.int(100, 0, 300_000),
   PROCESSOR_TRANSACTION_TIMEOUT_MS: env.int(30_000, 1_000, 900_000),
   PROCESSOR_SESSION_TIMEOUT_MS: env.int(45_000, 6_000, 3_600_000),
   PROCESSOR_DEDUPE_WINDOW_MS: env.int(86_400_000, 1_000),

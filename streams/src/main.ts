@@ -124,6 +124,7 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
     consumerOverrides: {
       'session.timeout.ms': config.PROCESSOR_SESSION_TIMEOUT_MS,
       'heartbeat.interval.ms': Math.floor(config.PROCESSOR_SESSION_TIMEOUT_MS / 4),
+      'fetch.wait.max.ms': config.PROCESSOR_FETCH_WAIT_MAX_MS,
     },
     onTransactionError: (err, action) => logger.warn({ code: err.code, action }, `transaction: ${err.message}`),
   });
