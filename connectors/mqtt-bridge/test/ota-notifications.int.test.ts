@@ -180,6 +180,12 @@ describe('OTA release notifications', () => {
     const first = inbox.get(connected[0] as string)?.[0];
     expect(first?.notice).toMatchObject({ device_model: S3, kind: 'firmware', version: 'v1.0.0', reason: 'published', rollout_id: null });
     expect(first?.notice.message_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Without Redis or an external broker, the bridge reads under a group of its own.
+    const admin = h.kafka.admin();
+    await admin.connect();
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+    await admin.disconnect();
+    expect(groups.filter((g) => g.startsWith(`${h.prefix}-ota.`))).toHaveLength(1);
     // The other model's device: the release of esp32-s3 is none of its business.
     await sleep(1_000);
     expect(inbox.get(`${h.prefix}-cam-0`)).toEqual([]);

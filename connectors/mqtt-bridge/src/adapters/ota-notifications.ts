@@ -14,7 +14,7 @@ import {
   type IncomingRecord,
   type ProducerPort,
 } from '@zenthos/kafka';
-import type { OtaNotification, Serde } from '@zenthos/schemas';
+import { contracts, type OtaNotification, type Serde } from '@zenthos/schemas';
 import { extractTraceContext, metricNames, metricOptions } from '@zenthos/telemetry';
 import { otaTopicOf } from '../domain/topics';
 
@@ -111,6 +111,7 @@ const positionsOf = (records: readonly IncomingRecord[]): CommitPosition[] => {
 export async function startOtaNotificationRelay(opts: OtaNotificationRelayOptions): Promise<OtaNotificationRelay> {
   const { consumer, logger, tracer } = opts;
   const nowMs = opts.nowMs ?? Date.now;
+  const readerSchema = contracts['ota-notifications'].schema;
   const sent = opts.meter.createCounter('zenthos.ota.notifications_sent', {
     unit: '{notification}',
     description: 'release notifications published to device ota topics',
@@ -165,7 +166,9 @@ export async function startOtaNotificationRelay(opts: OtaNotificationRelayOption
     let value: OtaNotification;
     try {
       // A registry outage is retriable and waited out; bad bytes or an unknown schema are not.
-      value = (await retrying('decoding an OTA notification', () => opts.serde.decode<OtaNotification>(r.value as Buffer))).value;
+      // Resolved to this bridge's contract, so a newer writer (fields added with defaults) still reads.
+      const decode = (): Promise<{ value: OtaNotification }> => opts.serde.decode<OtaNotification>(r.value as Buffer, { readerSchema });
+      value = (await retrying('decoding an OTA notification', decode)).value;
     } catch (err) {
       if (stopping) throw err;
       return deadLetter(r, toZenthosError(err, 'ZEN_DECODE_FAILED'));
@@ -292,10 +295,24 @@ export async function startBridgeOtaRelay(
   }
   const group = notificationGroupOf({ groupId: settings.groupId, shared: settings.shared, instanceId: randomUUID() });
   deps.logger.info({ topic: settings.topic, group: group.groupId, shared: settings.shared }, 'relaying OTA notifications');
-  return startOtaNotificationRelay({
+  const relay = await startOtaNotificationRelay({
     ...deps,
     consumer: createRdkafkaConsumer({ brokers: settings.brokers, clientId: 'zenthos-bridge-ota', ...group }),
     topic: settings.topic,
     mqttRoot: settings.mqttRoot,
   });
+  if (settings.shared) return relay;
+  return {
+    ...relay,
+    async stop() {
+      await relay.stop();
+      // An instance's own group is never joined again: delete it rather than leave it to expire.
+      const cleanup = createKafkajs({ brokers: settings.brokers, clientId: 'zenthos-bridge-admin' }).admin();
+      await cleanup
+        .connect()
+        .then(() => cleanup.deleteGroups([group.groupId]))
+        .catch((err: unknown) => deps.logger.debug({ err, group: group.groupId }, 'could not delete the relay group'))
+        .finally(() => cleanup.disconnect().catch(() => undefined));
+    },
+  };
 }
