@@ -253,6 +253,47 @@ describe('OTA release notifications', () => {
     expect(total).toBe([...inbox.values()].reduce((n, list) => n + list.filter((m) => !m.retain).length, 0) + 1);
   });
 
+  it('in external-broker mode the notification is published, retained, to the external broker', async () => {
+    const mosquittoUrl = process.env.MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
+    const external = await startBridge(
+      h.config({
+        MQTT_URL: mosquittoUrl,
+        BRIDGE_SHARE_GROUP: h.prefix,
+        BRIDGE_CLIENT_ID: `${h.prefix}-ext`,
+        BRIDGE_EXTERNAL_CONNECTIONS: '1',
+        BRIDGE_OTA_GROUP_ID: `${h.prefix}-ota-ext`,
+      }),
+      { logger: silentLogger },
+    );
+    const device = s3()[0] as (typeof devices)[number];
+    const topicOf = (d: { id: string; model: string }): string => `zenthos/${d.model}/${d.id}/ota`;
+    const seen: { notice: Notice; retain: boolean }[] = [];
+    const subscriber = await mqtt.connectAsync(mosquittoUrl, { clientId: `${h.prefix}-ext-sub`, reconnectPeriod: 0 });
+    try {
+      subscriber.on('message', (t, payload, packet) => {
+        if (t === topicOf(device) && payload.length > 0)
+          seen.push({ notice: JSON.parse(payload.toString()) as Notice, retain: packet.retain });
+      });
+      await subscriber.subscribeAsync(topicOf(device), { qos: 1 });
+      await publishRelease(S3, 'v2.5.0');
+      const got = await eventually(() => seen.find((m) => m.notice.version === 'v2.5.0'), 30_000, 'v2.5.0 on the external broker');
+      expect(got.notice).toMatchObject({ device_id: device.id, reason: 'published', kind: 'firmware' });
+      // Retained there too: a subscriber arriving now gets it at once.
+      const late = await mqtt.connectAsync(mosquittoUrl, { clientId: `${h.prefix}-ext-late`, reconnectPeriod: 0 });
+      const retained = new Promise<{ notice: Notice; retain: boolean }>((resolve) =>
+        late.on('message', (_t, payload, packet) => resolve({ notice: JSON.parse(payload.toString()) as Notice, retain: packet.retain })),
+      );
+      await late.subscribeAsync(topicOf(device), { qos: 1 });
+      expect(await retained).toMatchObject({ retain: true, notice: { version: 'v2.5.0' } });
+      await late.endAsync();
+    } finally {
+      // Mosquitto keeps retained messages: clear this test's (an empty retained message deletes one).
+      for (const d of devices) await subscriber.publishAsync(topicOf(d), Buffer.alloc(0), { qos: 1, retain: true });
+      await subscriber.endAsync();
+      await external.close();
+    }
+  });
+
   it('a record that is no notification goes to the DLQ and the relay goes on', async () => {
     const producer = createRdkafkaProducer({ brokers: h.config().KAFKA_BROKERS, clientId: `${h.prefix}-garbage` });
     await producer.connect();
