@@ -62,6 +62,9 @@ async function main(): Promise<void> {
     OTA_STORAGE_DIR: join(dir, 'artifacts'),
     ZENTHOS_KEYS_DIR: join(dir, 'keys'),
     LOG_LEVEL: 'silent',
+    // HTTP and Postgres only: bench:notify measures the Kafka paths.
+    OTA_NOTIFICATIONS: 'false',
+    OTA_STATUS_FROM_KAFKA: 'false',
   };
   const ota = await startOtaServer(loadOtaConfig(env), { logger: createLogger({ service: 'ota-bench', level: 'silent' }) });
   try {
