@@ -191,17 +191,22 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
         parent,
       );
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      pipeline.handle({ topic: packet.topic, payload, identity: session.identity, receivedAtMs }, trace.setSpan(parent, span)).then(
-        () => {
-          span.end();
-          callback(null);
-        },
-        (err: unknown) => {
-          span.end();
-          logger.warn({ err, client_id: client.id, topic: packet.topic }, 'kafka did not take the message; no PUBACK');
-          callback(err as Error);
-        },
-      );
+      pipeline
+        .handle(
+          { topic: packet.topic, payload, identity: session.identity, receivedAtMs, kind: decision.kind },
+          trace.setSpan(parent, span),
+        )
+        .then(
+          () => {
+            span.end();
+            callback(null);
+          },
+          (err: unknown) => {
+            span.end();
+            logger.warn({ err, client_id: client.id, topic: packet.topic }, 'kafka did not take the message; no PUBACK');
+            callback(err as Error);
+          },
+        );
     },
 
     authorizeSubscribe(client, sub, callback) {

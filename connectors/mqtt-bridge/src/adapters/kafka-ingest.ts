@@ -58,44 +58,59 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
 
   return {
     async handle(msg, parent = context.active()) {
-      const release = await limiter.acquire();
-      const span = tracer.startSpan(
-        'middleware.handle',
-        { attributes: { 'messaging.source.name': msg.topic, 'zenthos.device_id': msg.identity.deviceId } },
-        parent,
-      );
-      const ctx = trace.setSpan(parent, span);
+      const release = limiter.tryAcquire() ?? (await limiter.acquire());
+      // A caller whose own span (mqtt.receive) is not recorded gets no bridge spans below it:
+      // none would be exported, and the parent's context already carries the trace id, the
+      // sampling decision and a span id of the bridge into the Kafka headers.
+      const parentSpan = trace.getSpan(parent);
+      const traced = parentSpan === undefined || parentSpan.isRecording();
+      const span = traced
+        ? tracer.startSpan(
+            'middleware.handle',
+            { attributes: { 'messaging.source.name': msg.topic, 'zenthos.device_id': msg.identity.deviceId } },
+            parent,
+          )
+        : undefined;
+      const ctx = span ? trace.setSpan(parent, span) : parent;
       try {
-        const { record, plan } = await context.with(ctx, () => toRecord(msg, planIngest(msg, rules)));
-        const produceSpan = tracer.startSpan(
-          spanNames.kafkaProduce,
-          {
-            kind: SpanKind.PRODUCER,
-            attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': record.topic, 'messaging.operation.type': 'send' },
-          },
-          ctx,
-        );
+        const plan = planIngest(msg, rules);
+        const record = await (span ? context.with(ctx, () => toRecord(msg, plan)) : toRecord(msg, plan));
+        const produceSpan = span
+          ? tracer.startSpan(
+              spanNames.kafkaProduce,
+              {
+                kind: SpanKind.PRODUCER,
+                attributes: {
+                  'messaging.system': 'kafka',
+                  'messaging.destination.name': record.record.topic,
+                  'messaging.operation.type': 'send',
+                },
+              },
+              ctx,
+            )
+          : undefined;
         try {
           // DESIGN.md: one trace follows a message; its W3C context travels in the Kafka headers.
-          const headers = injectTraceHeaders(trace.setSpan(ctx, produceSpan), { ...record.headers });
-          await producer.send([{ ...record, headers }]);
+          const headers = injectTraceHeaders(produceSpan ? trace.setSpan(ctx, produceSpan) : ctx, { ...record.record.headers });
+          await producer.send([{ ...record.record, headers }]);
         } finally {
-          produceSpan.end();
+          produceSpan?.end();
         }
-        if (plan.kind === 'deadLetter') {
-          metrics.invalid({ kind: plan.messageKind ?? 'unknown', reason: plan.reason });
-          span.setAttribute('zenthos.dlq.reason', plan.reason);
-          return { kind: 'deadLettered', reason: plan.reason };
+        const done = record.plan;
+        if (done.kind === 'deadLetter') {
+          metrics.invalid({ kind: done.messageKind ?? 'unknown', reason: done.reason });
+          span?.setAttribute('zenthos.dlq.reason', done.reason);
+          return { kind: 'deadLettered', reason: done.reason };
         }
-        metrics.ingested({ kind: plan.messageKind, device_model: msg.identity.model }, now() - msg.receivedAtMs);
-        return { kind: 'ingested', topic: plan.topic };
+        metrics.ingested({ kind: done.messageKind, device_model: msg.identity.model }, now() - msg.receivedAtMs);
+        return { kind: 'ingested', topic: done.topic };
       } catch (err) {
         const e = toZenthosError(err, 'ZEN_KAFKA_PRODUCE_FAILED', true);
-        span.recordException(e);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: e.code });
+        span?.recordException(e);
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: e.code });
         throw e;
       } finally {
-        span.end();
+        span?.end();
         release();
       }
     },

@@ -21,6 +21,19 @@ describe('createInFlightLimiter', () => {
     expect(limiter.active).toBe(0);
   });
 
+  it('tryAcquire takes a free slot at once and none when all are taken', async () => {
+    const limiter = createInFlightLimiter(1);
+    const a = limiter.tryAcquire();
+    expect(a).toBeInstanceOf(Function);
+    expect(limiter.tryAcquire()).toBeUndefined();
+    const waiter = limiter.acquire();
+    (a as () => void)();
+    // The freed slot went to the waiter, not to a later tryAcquire.
+    expect(limiter.tryAcquire()).toBeUndefined();
+    (await waiter)();
+    expect(limiter.active).toBe(0);
+  });
+
   it.each([0, -1, 1.5])('refuses a limit of %p', (max) => {
     expect(() => createInFlightLimiter(max)).toThrow(RangeError);
   });

@@ -1,6 +1,8 @@
 /** Bounds concurrent work: `acquire` resolves when a slot is free; call the returned release once. */
 export interface InFlightLimiter {
   acquire(): Promise<() => void>;
+  /** A slot at once (its release), or undefined when none is free: saves a promise per message. */
+  tryAcquire(): (() => void) | undefined;
   /** Slots in use. */
   readonly active: number;
   /** Callers waiting for a slot. */
@@ -31,6 +33,11 @@ export function createInFlightLimiter(max: number): InFlightLimiter {
     };
   };
   return {
+    tryAcquire() {
+      if (active >= max) return undefined;
+      active++;
+      return once();
+    },
     acquire() {
       if (active < max) {
         active++;

@@ -39,6 +39,8 @@ export interface DeviceMessage {
   /** The authenticated device; in external-broker mode, the device named by the topic. */
   readonly identity: DeviceIdentity;
   readonly receivedAtMs: number;
+  /** The kind the topic names, when the caller's ACL check already parsed it (parsed here otherwise). */
+  readonly kind?: MessageKind | undefined;
 }
 
 /** What to do with a message: produce the record, or dead-letter the original bytes. */
@@ -104,17 +106,17 @@ export function deadLetterPlan(
  * already passed the ACL, so it parses.
  */
 export function planIngest(msg: DeviceMessage, rules: IngestRules): IngestPlan {
-  const parsed = parseDeviceTopic(msg.topic, rules.mqttRoot);
-  if (!parsed) return deadLetterPlan(msg, undefined, 'schema_mismatch', `not a device topic: ${msg.topic}`, rules.topics);
-  const result = validatePayload(parsed.kind, msg.payload, msg.identity, msg.receivedAtMs, rules);
-  if (!result.ok) return deadLetterPlan(msg, parsed.kind, result.reason, result.message, rules.topics, result.messageId);
-  const topic = rules.topics.raw(parsed.kind);
+  const kind = msg.kind ?? parseDeviceTopic(msg.topic, rules.mqttRoot)?.kind;
+  if (!kind) return deadLetterPlan(msg, undefined, 'schema_mismatch', `not a device topic: ${msg.topic}`, rules.topics);
+  const result = validatePayload(kind, msg.payload, msg.identity, msg.receivedAtMs, rules);
+  if (!result.ok) return deadLetterPlan(msg, kind, result.reason, result.message, rules.topics, result.messageId);
+  const topic = rules.topics.raw(kind);
   return {
     kind: 'produce',
-    messageKind: parsed.kind,
+    messageKind: kind,
     topic,
     subject: `${topic}-value`,
-    schema: contractOfKind[parsed.kind].schema,
+    schema: contractOfKind[kind].schema,
     key: msg.identity.deviceId,
     record: result.record,
     headers: { [headerNames.messageId]: result.record.message_id, [headerNames.deviceId]: msg.identity.deviceId },

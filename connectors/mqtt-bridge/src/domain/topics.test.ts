@@ -18,10 +18,10 @@ describe('parseDeviceTopic', () => {
 
 describe('authorizePublishTopic', () => {
   it.each([
-    ['zenthos/esp32-s3/esp32-s3-001/telemetry', undefined],
-    ['zenthos/esp32-s3/esp32-s3-001/status', undefined],
-    ['zenthos/esp32-s3/esp32-s3-001/inference', undefined],
-    ['zenthos/esp32-s3/esp32-s3-001/logs', undefined],
+    ['zenthos/esp32-s3/esp32-s3-001/telemetry', { kind: 'telemetry' }],
+    ['zenthos/esp32-s3/esp32-s3-001/status', { kind: 'status' }],
+    ['zenthos/esp32-s3/esp32-s3-001/inference', { kind: 'inference' }],
+    ['zenthos/esp32-s3/esp32-s3-001/logs', { kind: 'logs' }],
     ['', 'empty_topic'],
     ['zenthos/esp32-s3/esp32-s3-002/telemetry', 'foreign_topic'],
     ['zenthos/esp32-cam/esp32-s3-001/telemetry', 'model_mismatch'],
@@ -32,18 +32,18 @@ describe('authorizePublishTopic', () => {
     ['$SYS/broker/uptime', 'sys_topic'],
     ['$share/g/zenthos/esp32-s3/esp32-s3-001/telemetry', 'sys_topic'],
     ['zenthos/esp32-s3/esp32-s3-001/telemetry/', 'bad_topic'],
-  ])('%s → %s', (topic, reason) => {
+  ])('%s → %p', (topic, outcome) => {
     const decision = authorizePublishTopic(me, topic, 'zenthos');
-    expect(decision).toEqual(reason === undefined ? { allowed: true } : { allowed: false, reason });
+    expect(decision).toEqual(typeof outcome === 'object' ? { allowed: true, kind: outcome.kind } : { allowed: false, reason: outcome });
   });
 
   it('uses the configured root', () => {
-    expect(authorizePublishTopic(me, 'zt-1/esp32-s3/esp32-s3-001/telemetry', 'zt-1')).toEqual({ allowed: true });
+    expect(authorizePublishTopic(me, 'zt-1/esp32-s3/esp32-s3-001/telemetry', 'zt-1')).toEqual({ allowed: true, kind: 'telemetry' });
     expect(authorizePublishTopic(me, 'zenthos/esp32-s3/esp32-s3-001/telemetry', 'zt-1')).toEqual({ allowed: false, reason: 'bad_topic' });
   });
 
   it('applies the same rule to Will topics', () => {
-    expect(authorizeWillTopic(me, 'zenthos/esp32-s3/esp32-s3-001/status', 'zenthos')).toEqual({ allowed: true });
+    expect(authorizeWillTopic(me, 'zenthos/esp32-s3/esp32-s3-001/status', 'zenthos')).toEqual({ allowed: true, kind: 'status' });
     expect(authorizeWillTopic(me, 'zenthos/esp32-s3/other/status', 'zenthos')).toEqual({ allowed: false, reason: 'foreign_topic' });
   });
 });

@@ -25,8 +25,12 @@ export interface DeviceTopic {
 /** An ACL answer: allowed, or refused with a counted reason. */
 export type AclDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: RefusalReason };
 
+/** A publish ACL answer: allowed with the kind its topic names (so the topic is parsed once), or refused. */
+export type PublishDecision =
+  { readonly allowed: true; readonly kind: MessageKind } | { readonly allowed: false; readonly reason: RefusalReason };
+
 const allow: AclDecision = { allowed: true };
-const refuse = (reason: RefusalReason): AclDecision => ({ allowed: false, reason });
+const refuse = (reason: RefusalReason): { readonly allowed: false; readonly reason: RefusalReason } => ({ allowed: false, reason });
 const isKind = (s: string): s is MessageKind => (messageKinds as readonly string[]).includes(s);
 // MQTT 3.1.1 §4.7.1: '+' and '#' are wildcards in filters and forbidden in topic names.
 const hasWildcard = (t: string): boolean => t.includes('+') || t.includes('#');
@@ -52,7 +56,7 @@ export const otaTopicOf = (identity: DeviceIdentity, root: string): string => `$
  * May this device publish to `topic`? Only `{root}/{its model}/{its id}/{kind}` (DESIGN.md:
  * "a device may publish only under its own {model}/{id}").
  */
-export function authorizePublishTopic(identity: DeviceIdentity, topic: string, root: string): AclDecision {
+export function authorizePublishTopic(identity: DeviceIdentity, topic: string, root: string): PublishDecision {
   if (topic.length === 0) return refuse('empty_topic');
   if (hasWildcard(topic)) return refuse('wildcard');
   if (isServerTopic(topic)) return refuse('sys_topic');
@@ -60,7 +64,7 @@ export function authorizePublishTopic(identity: DeviceIdentity, topic: string, r
   if (!parsed) return refuse('bad_topic');
   if (parsed.deviceId !== identity.deviceId) return refuse('foreign_topic');
   if (parsed.model !== identity.model) return refuse('model_mismatch');
-  return allow;
+  return { allowed: true, kind: parsed.kind };
 }
 
 /**

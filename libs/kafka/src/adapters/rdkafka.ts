@@ -1,6 +1,15 @@
 import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
 import { ZenthosError } from '@zenthos/core';
-import type { CommitPosition, ConsumerPort, Delivery, IncomingRecord, KafkaClientSettings, ProducerPort } from '../port';
+import type {
+  CommitPosition,
+  ConsumerPort,
+  Delivery,
+  HeaderValue,
+  IncomingRecord,
+  KafkaClientSettings,
+  OutgoingRecord,
+  ProducerPort,
+} from '../port';
 
 /** librdkafka properties passed through as they are (https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md). */
 export type RdkafkaProperties = Readonly<Record<string, string | number | boolean>>;
@@ -60,6 +69,22 @@ export function createRdkafkaProducer(
     if (err) p.reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
     else p.resolve({ topic: report.topic, partition: report.partition, offset: String(report.offset) });
   });
+  // Hands one record to librdkafka; `settle` is called once with its delivery report.
+  const produce = (r: OutgoingRecord, settle: Pending): void => {
+    const id = nextId++;
+    pending.set(id, settle);
+    let headers: MessageHeader[] | undefined;
+    if (r.headers) {
+      headers = [];
+      for (const k in r.headers) headers.push({ [k]: r.headers[k] as HeaderValue });
+    }
+    try {
+      producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, id, headers);
+    } catch (err) {
+      pending.delete(id);
+      settle.reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
+    }
+  };
   return {
     connect: () =>
       new Promise((resolve, reject) => {
@@ -67,22 +92,12 @@ export function createRdkafkaProducer(
         producer.setPollInterval(options.pollIntervalMs ?? 10);
       }),
     send(records) {
-      return Promise.all(
-        records.map(
-          (r) =>
-            new Promise<Delivery>((resolve, reject) => {
-              const id = nextId++;
-              pending.set(id, { resolve, reject });
-              const headers: MessageHeader[] | undefined = r.headers ? Object.entries(r.headers).map(([k, v]) => ({ [k]: v })) : undefined;
-              try {
-                producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, id, headers);
-              } catch (err) {
-                pending.delete(id);
-                reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
-              }
-            }),
-        ),
-      );
+      // One record (the bridge's every PUBLISH) takes one promise, not one per record plus Promise.all.
+      if (records.length === 1) {
+        const r = records[0] as OutgoingRecord;
+        return new Promise<Delivery[]>((resolve, reject) => produce(r, { resolve: (d) => resolve([d]), reject }));
+      }
+      return Promise.all(records.map((r) => new Promise<Delivery>((resolve, reject) => produce(r, { resolve, reject }))));
     },
     disconnect: () =>
       new Promise((resolve) => {
