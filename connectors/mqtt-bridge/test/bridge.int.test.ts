@@ -206,23 +206,55 @@ describe('operations', () => {
 });
 
 describe('ACL', () => {
-  it.each([
-    ['another device topic', (id: string) => `zenthos/${MODEL}/someone-else/telemetry`.replace('someone-else', `${id}-other`)],
-    ['another model', (id: string) => `zenthos/esp32-cam/${id}/telemetry`],
-    ['a wildcard publish', (id: string) => `zenthos/${MODEL}/${id}/+`],
-    ['$SYS', () => '$SYS/broker/uptime'],
-    ['the OTA topic', (id: string) => `zenthos/${MODEL}/${id}/ota`],
-  ])('refuses publishing to %s: the connection closes and nothing reaches Kafka', async (_name, topicOf) => {
-    const device = await register(`acl-${Math.random().toString(36).slice(2, 8)}`);
-    const client = await connectDevice(device);
-    const payload = telemetryOf(device.id, MODEL);
-    const gone = closed(client);
-    client.publish(topicOf(device.id), JSON.stringify(payload), { qos: 1 });
-    await gone;
-    await sleep(500);
-    const everywhere = ['telemetry.raw', 'dlq'].flatMap((t) => h.records(t));
-    expect(everywhere.find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id)).toBeUndefined();
-  });
+  const refusedPublishes = [
+    ['another device topic', (id: string) => `zenthos/${MODEL}/${id}-other/telemetry`, 'foreign_topic', 0x87],
+    ['another model', (id: string) => `zenthos/esp32-cam/${id}/telemetry`, 'model_mismatch', 0x87],
+    ['a wildcard publish', (id: string) => `zenthos/${MODEL}/${id}/+`, 'wildcard', 0x90],
+    ['$SYS', () => '$SYS/broker/uptime', 'sys_topic', 0x87],
+    ['the OTA topic', (id: string) => `zenthos/${MODEL}/${id}/ota`, 'bad_topic', 0x87],
+  ] as const;
+
+  const inKafka = (messageId: string): boolean =>
+    ['telemetry.raw', 'dlq'].flatMap((t) => h.records(t)).some((r) => r.headers[headerNames.messageId]?.toString() === messageId);
+
+  it.each(refusedPublishes)(
+    'MQTT 3.1.1: refuses publishing to %s: the connection closes (no negative PUBACK in 3.1.1), counted, nothing reaches Kafka',
+    async (_name, topicOf, reason) => {
+      const device = await register(`acl-${Math.random().toString(36).slice(2, 8)}`);
+      const client = await connectDevice(device, { protocolVersion: 4 });
+      const refusedBefore = bridge.metrics.count('messagesRefused', { reason });
+      const payload = telemetryOf(device.id, MODEL);
+      const gone = closed(client);
+      const acked = jest.fn();
+      client.publish(topicOf(device.id), JSON.stringify(payload), { qos: 1 }, acked);
+      await gone;
+      await sleep(500);
+      // Aedes itself closes on a wildcard in a 3.1.1 topic name (§4.7.1), before the bridge's ACL sees it.
+      expect(bridge.metrics.count('messagesRefused', { reason })).toBe(refusedBefore + (reason === 'wildcard' ? 0 : 1));
+      expect(inKafka(payload.message_id)).toBe(false);
+      // Closed without a PUBACK: the publish was never acknowledged.
+      expect(acked.mock.calls.filter(([err]) => !err)).toEqual([]);
+    },
+  );
+
+  it.each(refusedPublishes)(
+    'MQTT 5: answers a publish to %s with a negative PUBACK; the connection stays, the refusal is counted, nothing reaches Kafka',
+    async (_name, topicOf, reason, code) => {
+      const device = await register(`acl5-${Math.random().toString(36).slice(2, 8)}`);
+      const client = await connectDevice(device, { protocolVersion: 5 });
+      const refusedBefore = bridge.metrics.count('messagesRefused', { reason });
+      const refused = telemetryOf(device.id, MODEL);
+      // MQTT 5 §3.4.2.1: 0x87 Not authorized (0x90 Topic Name invalid for a wildcard).
+      await expect(client.publishAsync(topicOf(device.id), JSON.stringify(refused), { qos: 1 })).rejects.toMatchObject({ code });
+      expect(client.connected).toBe(true);
+      expect(bridge.metrics.count('messagesRefused', { reason })).toBe(refusedBefore + 1);
+      // The same connection goes on: its next, allowed publish is acknowledged once Kafka has it.
+      const allowed = telemetryOf(device.id, MODEL);
+      await client.publishAsync(`zenthos/${MODEL}/${device.id}/telemetry`, JSON.stringify(allowed), { qos: 1 });
+      await eventually(() => inKafka(allowed.message_id) || undefined, 20_000, 'the allowed record');
+      expect(inKafka(refused.message_id)).toBe(false);
+    },
+  );
 
   it('grants only the own OTA topic to subscribe', async () => {
     const device = await register('sub');

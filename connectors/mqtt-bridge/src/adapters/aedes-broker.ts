@@ -151,6 +151,13 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       })().then(
         (session) => {
           sessions.set(client, session);
+          // MQTT 5 clients hear a refused publish as a negative PUBACK from the stream (see there).
+          stream.authorizePublish = (topic) => {
+            const decision = authorizePublishTopic(session.identity, topic, settings.mqttRoot);
+            if (decision.allowed) return undefined;
+            refuse(decision.reason, client, topic);
+            return decision.reason;
+          };
           callback(null, true);
         },
         (err: unknown) => {
@@ -175,6 +182,7 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       if (!decision.allowed) {
         refuse(decision.reason, client, packet.topic);
         // MQTT 3.1.1 has no negative PUBACK: the connection is closed (aedes does it on error).
+        // (MQTT 5 QoS 1/2 publishes were answered with a reason code before reaching aedes.)
         return callback(new ZenthosError('ZEN_MQTT_NOT_AUTHORIZED', `${decision.reason}: ${packet.topic}`));
       }
       // Device messages are for the platform, not for other MQTT subscribers: never retained.

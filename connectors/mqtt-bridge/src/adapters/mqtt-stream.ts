@@ -22,7 +22,21 @@ export interface GuardedMqttStream extends Duplex {
    * MQTT 3.1.1 packets, which have none): how a device's `traceparent` reaches the bridge.
    */
   takeUserProperties(messageId: number | undefined): Record<string, string | string[]> | undefined;
+  /**
+   * The publish ACL, set by the broker once the client is authenticated: undefined when the
+   * topic is allowed, else why not (the broker counts the refusal). An MQTT 5 QoS 1/2 PUBLISH
+   * it refuses is answered here with a negative PUBACK/PUBREC and never reaches aedes, so the
+   * connection stays (MQTT 5 §3.4.2.1); aedes, which speaks 3.1.1, could only close it.
+   */
+  authorizePublish: ((topic: string) => RefusalReason | undefined) | undefined;
 }
+
+// MQTT 5 §3.4.2.1 PUBACK / §3.5.2.1 PUBREC reason codes of a refused PUBLISH.
+const NOT_AUTHORIZED = 0x87;
+const TOPIC_NAME_INVALID = 0x90;
+/** The negative acknowledgement of a refused publish: a wildcard is no topic name at all, the rest is not this device's. */
+export const publishRefusalCode = (reason: RefusalReason): number =>
+  reason === 'wildcard' || reason === 'empty_topic' ? TOPIC_NAME_INVALID : NOT_AUTHORIZED;
 
 // MQTT 3.1.1 CONNACK return codes → MQTT 5 reason codes (MQTT 5 §3.2.2.2).
 const connackReason: Record<number, number> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
@@ -102,6 +116,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   }) as GuardedMqttStream;
   Object.defineProperty(stream, 'protocolVersion', { get: () => version });
   stream.peerCommonName = undefined;
+  stream.authorizePublish = undefined;
   stream.takeUserProperties = (messageId) => {
     if (messageId === undefined) return undefined;
     const found = userProperties.get(messageId);
@@ -146,7 +161,6 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
         return p;
       case 'publish': {
         const props = (packet as { properties?: { topicAlias?: number; userProperties?: Record<string, string | string[]> } }).properties;
-        if (props?.userProperties && p.messageId !== undefined) userProperties.set(p.messageId, props.userProperties);
         const alias = props?.topicAlias;
         if (alias !== undefined) {
           // MQTT 5 §3.3.2.3.4: a topic alias is set by a PUBLISH with a topic and reused by
@@ -154,6 +168,15 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
           if (p.topic.length > 0) topicAliases.set(alias, p.topic);
           else p.topic = topicAliases.get(alias) ?? '';
         }
+        // MQTT 5 §3.4.2.1: a refused QoS 1/2 message gets its acknowledgement with a reason code
+        // and the session goes on. QoS 0 has no acknowledgement: aedes refuses it as for 3.1.1.
+        const refused = p.qos > 0 ? stream.authorizePublish?.(p.topic) : undefined;
+        if (refused !== undefined) {
+          const cmd = p.qos === 1 ? 'puback' : 'pubrec';
+          send(mqttPacket.generate({ cmd, messageId: p.messageId, reasonCode: publishRefusalCode(refused) }, { protocolVersion: 5 }));
+          return undefined;
+        }
+        if (props?.userProperties && p.messageId !== undefined) userProperties.set(p.messageId, props.userProperties);
         return p;
       }
       case 'subscribe':
