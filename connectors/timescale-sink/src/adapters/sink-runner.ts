@@ -1,5 +1,5 @@
 import { backoffDelayMs, isZenthosError, sleep, toZenthosError, type Logger, type ZenthosError } from '@zenthos/core';
-import { collectBatch, type ConsumerPort, type IncomingRecord, type OutgoingRecord, type ProducerPort } from '@zenthos/kafka';
+import { type ConsumerPort, type IncomingRecord, type OutgoingRecord, type ProducerPort } from '@zenthos/kafka';
 import type { Serde } from '@zenthos/schemas';
 import { commitPositions } from '../domain/offsets';
 import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/records';
@@ -8,6 +8,7 @@ import type { SinkInstruments } from './instruments';
 import type { BatchWriter } from './postgres-writer';
 import { batchTraceContext, type BatchTraceContext } from '@zenthos/telemetry';
 import { inSpan } from './tracing';
+import { collectWhileArriving } from './batching';
 
 /** What the runner needs; everything is injected so tests can use real services or fakes. */
 export interface SinkRunnerOptions {
@@ -206,34 +207,15 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
     logger.warn({ code: e.code, err: e.message }, 'poll failed');
   };
 
-  /**
-   * The next batch: what is ready once a record is there, then more only while records keep
-   * arriving (each poll waits at most ARRIVAL_GAP_MS), up to `batchSize` records or `lingerMs`.
-   * A record arriving at a quiet sink is written at once instead of waiting out a fixed linger;
-   * under load, records arrive while the previous batch is written, so batches grow with the load.
-   */
-  async function nextBatch(): Promise<IncomingRecord[]> {
-    const batch = await collectBatch(consumer, { maxRecords: opts.batchSize, lingerMs: 0, stopped: () => stopping, onPollError });
-    const deadline = performance.now() + opts.lingerMs;
-    while (batch.length > 0 && batch.length < opts.batchSize && !stopping) {
-      const leftMs = deadline - performance.now();
-      if (leftMs < 1) break;
-      let more: IncomingRecord[];
-      try {
-        more = await consumer.poll(opts.batchSize - batch.length, Math.min(ARRIVAL_GAP_MS, Math.floor(leftMs)));
-      } catch (err) {
-        onPollError(err);
-        break; // write what is in hand; the next batch polls again
-      }
-      if (more.length === 0) break;
-      batch.push(...more);
-    }
-    return batch;
-  }
-
   async function loop(): Promise<void> {
     while (!stopping) {
-      const batch = await nextBatch();
+      const batch = await collectWhileArriving(consumer, {
+        maxRecords: opts.batchSize,
+        lingerMs: opts.lingerMs,
+        arrivalGapMs: ARRIVAL_GAP_MS,
+        stopped: () => stopping,
+        onPollError,
+      });
       // An unexpected error must not end the loop silently: the batch is tried again (every
       // step is idempotent) and /ready reports the problem meanwhile.
       for (let attempt = 1; batch.length > 0 && !stopping; attempt++) {

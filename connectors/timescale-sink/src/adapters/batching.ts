@@ -1,0 +1,48 @@
+import { collectBatch, type ConsumerPort, type IncomingRecord } from '@zenthos/kafka';
+
+/** Options of {@link collectWhileArriving}. */
+export interface CollectWhileArrivingOptions {
+  /** Records in one batch at most. */
+  readonly maxRecords: number;
+  /** Longest time a batch keeps gathering records after its first one. */
+  readonly lingerMs: number;
+  /** Longest wait for the next record; a poll that finds nothing within it ends the batch. */
+  readonly arrivalGapMs: number;
+  /** Checked between polls: a stopping consumer returns what it has. */
+  readonly stopped: () => boolean;
+  /** A failed poll is reported here; the batch in hand is returned. */
+  readonly onPollError: (err: unknown) => void;
+}
+
+/**
+ * The next batch of a sink: waits for a record, takes what is ready, then keeps polling only while
+ * records keep arriving (each poll waits at most `arrivalGapMs`), up to `maxRecords` or `lingerMs`
+ * after the first one. A record reaching a quiet sink is written at once instead of waiting out a
+ * fixed linger; under load, the records arriving while the previous batch is written make the next
+ * one larger. Needs a consumer whose poll returns once its partitions are drained (librdkafka's
+ * enable.partition.eof), or a poll would wait for more while records trickle in. Returns an empty
+ * batch only when stopping.
+ */
+export async function collectWhileArriving(consumer: ConsumerPort, opts: CollectWhileArrivingOptions): Promise<IncomingRecord[]> {
+  const batch = await collectBatch(consumer, {
+    maxRecords: opts.maxRecords,
+    lingerMs: 0,
+    stopped: opts.stopped,
+    onPollError: opts.onPollError,
+  });
+  const deadline = performance.now() + opts.lingerMs;
+  while (batch.length > 0 && batch.length < opts.maxRecords && !opts.stopped()) {
+    const leftMs = Math.floor(deadline - performance.now());
+    if (leftMs < 1) break;
+    let more: IncomingRecord[];
+    try {
+      more = await consumer.poll(opts.maxRecords - batch.length, Math.min(opts.arrivalGapMs, leftMs));
+    } catch (err) {
+      opts.onPollError(err);
+      break; // write what is in hand; the next batch polls again
+    }
+    if (more.length === 0) break;
+    batch.push(...more);
+  }
+  return batch;
+}
