@@ -30,7 +30,14 @@ describe('planServices', () => {
     });
     expect(byName.rabbit?.env).toMatchObject({ RABBIT_TOPIC_PREFIX: 't1', RABBIT_NAME_PREFIX: 'r1.' });
     expect(byName.alerts?.env).toMatchObject({ RABBIT_NAME_PREFIX: 'r1.' });
-    expect(byName.ota?.env).toMatchObject({ OTA_REDIS_PREFIX: 'x:', OTA_PUBLIC_URL: 'http://127.0.0.1:8080', ZENTHOS_KEYS_DIR: '/k' });
+    expect(byName.ota?.env).toMatchObject({
+      OTA_REDIS_PREFIX: 'x:',
+      OTA_PUBLIC_URL: 'http://127.0.0.1:8080',
+      ZENTHOS_KEYS_DIR: '/k',
+      OTA_STATUS_TOPIC: 't1.status.enriched',
+      OTA_STATUS_GROUP_ID: 't1-ota-status',
+      OTA_NOTIFICATIONS_TOPIC: 't1.ota.notifications',
+    });
     expect(byName.registry?.env).toMatchObject({ SCHEMA_REGISTRY_TOPIC: '_schemas_t1', SCHEMA_REGISTRY_PORT: '8081' });
   });
 
@@ -40,9 +47,9 @@ describe('planServices', () => {
 });
 
 describe('startWaves', () => {
-  it('starts the registry and the OTA API first, the alerts worker after the RabbitMQ bridge', () => {
+  it('starts the registry first, the alerts worker after the RabbitMQ bridge', () => {
     const waves = startWaves(planServices(defaultPorts, names)).map((w) => w.map((s) => s.name));
-    expect(waves).toEqual([['registry', 'ota'], ['bridge', 'processor-telemetry', 'processor-status', 'sink', 'rabbit'], ['alerts']]);
+    expect(waves).toEqual([['registry'], ['bridge', 'processor-telemetry', 'processor-status', 'sink', 'rabbit', 'ota'], ['alerts']]);
   });
 
   it('starts a service whose dependency was left out', () => {

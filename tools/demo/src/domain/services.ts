@@ -154,9 +154,14 @@ export function planServices(ports: PlatformPorts, names: PlatformNames): Servic
         OTA_PUBLIC_URL: `http://127.0.0.1:${ports.ota}`,
         OTA_REDIS_PREFIX: names.redisPrefix,
         OTA_STORAGE_DIR: names.storageDir,
+        // The instance's own topics and group: reports from its status processor, notifications to its bridge.
+        OTA_STATUS_TOPIC: `${names.topicPrefix}.status.enriched`,
+        OTA_STATUS_GROUP_ID: `${names.topicPrefix}-ota-status`,
+        OTA_NOTIFICATIONS_TOPIC: `${names.topicPrefix}.ota.notifications`,
       },
       readyUrl: ready(ports.ota),
-      after: [],
+      // Release notifications and status reports are Avro records through the registry.
+      after: ['registry'],
     },
   ];
   const without = new Set(names.without ?? []);
