@@ -220,6 +220,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   };
 
   socket.on('data', (chunk: Buffer) => {
+    const heldBefore = scanner.buffered;
     const result = scanner.push(chunk);
     if (!result.ok) return violation(result.reason, result.message);
     if (result.frames.length === 0) return;
@@ -233,7 +234,9 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     if (v5In) {
       for (const frame of result.frames) v5In.parse(frame);
     } else {
-      toAedes(result.frames.length === 1 ? (result.frames[0] as Buffer) : Buffer.concat(result.frames));
+      // Whole packets exactly filling the chunk are the chunk itself: no copy.
+      const whole = heldBefore === 0 && scanner.buffered === 0;
+      toAedes(whole ? chunk : result.frames.length === 1 ? (result.frames[0] as Buffer) : Buffer.concat(result.frames));
     }
   });
   socket.on('end', () => stream.push(null));
