@@ -78,6 +78,13 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
         'linger.ms': 5,
         'compression.codec': 'lz4',
         'socket.keepalive.enable': true,
+        // A transaction begun right after the previous commit often finds the coordinator still
+        // writing that commit's markers: AddPartitionsToTxn / AddOffsetsToTxn answer
+        // CONCURRENT_TRANSACTIONS and librdkafka retries after retry.backoff.ms, 100 ms by
+        // default — a tenth of a second added to one transaction in ten on a busy pipe (measured
+        // here: mean commit 35 ms, p90 115 ms; with 10 ms: mean 7 ms, p90 15 ms). Backoff still
+        // grows exponentially up to retry.backoff.max.ms for errors that persist.
+        'retry.backoff.ms': 10,
         ...settings.producerOverrides,
       } as never,
       {},
