@@ -4,7 +4,8 @@
 // kafka-consumer-perf-test) on the same topic in the same run. Prints a summary and writes JSON
 // to bench-results/.
 //
-//   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500 --batch-max 500
+//   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500 --batch-max 1000 --transaction-interval 20
+//   (--no-kafka-perf skips ConsumerPerformance, e.g. for back-to-back CPU comparisons)
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -70,7 +71,12 @@ async function main(): Promise<void> {
   const records = arg('records', 20_000);
   const latencyRecords = arg('latency-records', 2_000);
   const rate = arg('rate', 500);
-  const batchMax = arg('batch-max', 500);
+  const batchMax = arg('batch-max', 1000);
+  // 0 is allowed here: a transaction as soon as the previous one committed.
+  const intervalArg = process.argv.indexOf('--transaction-interval');
+  const transactionIntervalMs = intervalArg >= 0 ? Number(process.argv[intervalArg + 1]) : 20;
+  if (!Number.isInteger(transactionIntervalMs) || transactionIntervalMs < 0)
+    throw new Error('--transaction-interval must be an integer ≥ 0');
   const t = await createStreamsTestEnv(100);
   try {
     // 1. A backlog of raw records (5% duplicate message_ids, as devices retrying do).
@@ -78,7 +84,9 @@ async function main(): Promise<void> {
     await produceRaw(t, workload.inputs);
 
     // 2. Kafka's own consumer on the same topic: the ceiling of merely reading it.
-    const kafkaPerf = await kafkaConsumerPerf(t.topic('telemetry.raw'), records);
+    const kafkaPerf = process.argv.includes('--no-kafka-perf')
+      ? { nMsgPerSec: NaN, fetchNMsgPerSec: NaN, raw: '' }
+      : await kafkaConsumerPerf(t.topic('telemetry.raw'), records);
 
     // 3. The processor over the same backlog, measured from its first commit to its last.
     const config = loadProcessorConfig({
@@ -86,12 +94,21 @@ async function main(): Promise<void> {
       PROCESSOR_INSTANCE_ID: 'bench',
       LOG_LEVEL: 'warn',
       PROCESSOR_BATCH_MAX: String(batchMax),
+      PROCESSOR_TRANSACTION_INTERVAL_MS: String(transactionIntervalMs),
     });
     const startedAt = Date.now();
     const processor = await startProcessor(config, { name: 'telemetry', ops: false });
     const firstCommitAt = await waitCommitted(t, 1, 120_000);
+    // The processor runs in this process; between the first and the last commit this process
+    // does nothing else but poll the committed offsets every 50 ms, so its CPU time is the
+    // processor's (main thread, librdkafka threads and GC alike).
+    const cpuBefore = process.cpuUsage();
+    const txBefore = processor.metrics.batches('committed');
     const doneAt = await waitCommitted(t, records, 600_000);
+    const cpu = process.cpuUsage(cpuBefore);
+    const backlogTransactions = processor.metrics.batches('committed') - txBefore;
     const throughput = (records - 1) / ((doneAt - firstCommitAt) / 1000);
+    const cpuMsPerRecord = Number(((cpu.user + cpu.system) / 1000 / (records - 1)).toFixed(4));
 
     // 4. Latency at a steady rate: produce → visible to a read_committed consumer of the enriched topic.
     const reader = createRdkafkaConsumer({
@@ -119,6 +136,7 @@ async function main(): Promise<void> {
         }
       }
     })();
+    const txBeforeSteady = processor.metrics.batches('committed');
     const intervalMs = 1000 / rate;
     const start = Date.now();
     for (const [i, input] of fresh.inputs.entries()) {
@@ -134,6 +152,7 @@ async function main(): Promise<void> {
       ]);
     }
     await reading;
+    const steadyTransactions = processor.metrics.batches('committed') - txBeforeSteady;
     await producer.disconnect();
     await reader.disconnect();
     await processor.stop();
@@ -145,6 +164,9 @@ async function main(): Promise<void> {
       processor: {
         recordsPerSec: Math.round(throughput),
         startupMs: firstCommitAt - startedAt,
+        cpuMsPerRecord,
+        transactionIntervalMs,
+        backlogTransactions,
         batchMax: config.PROCESSOR_BATCH_MAX,
       },
       kafkaConsumerPerf: { nMsgPerSec: kafkaPerf.nMsgPerSec, fetchNMsgPerSec: kafkaPerf.fetchNMsgPerSec },
@@ -152,6 +174,7 @@ async function main(): Promise<void> {
       latency: {
         records: latencies.length,
         ratePerSec: rate,
+        transactions: steadyTransactions,
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         maxMs: latencies[latencies.length - 1] ?? NaN,
@@ -160,10 +183,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `streams benchmark (${records} records, topic ${t.topic('telemetry.raw')})`,
-        `  validate → enrich → dedupe, exactly-once: ${result.processor.recordsPerSec} records/s`,
+        `  validate → enrich → dedupe, exactly-once: ${result.processor.recordsPerSec} records/s, ${cpuMsPerRecord} ms CPU per record, ${backlogTransactions} transactions (batch max ${batchMax}, interval ${transactionIntervalMs} ms)`,
         `  kafka ConsumerPerformance, same topic:     ${Math.round(kafkaPerf.fetchNMsgPerSec)} records/s (fetch), ${Math.round(kafkaPerf.nMsgPerSec)} incl. group join`,
         `  ratio processor / kafka consumer:          ${result.ratioToKafkaConsumer}`,
-        `  produce → read_committed latency at ${rate}/s over ${latencies.length} records: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms`,
+        `  produce → read_committed latency at ${rate}/s over ${latencies.length} records: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms; ${steadyTransactions} transactions`,
         '',
       ].join('\n'),
     );

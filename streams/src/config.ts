@@ -45,7 +45,7 @@ export const processorEnv = {
   REDIS_URL: commonEnv.REDIS_URL,
   PROCESSOR_OPS_PORT: env.port(9470),
   PROCESSOR_INSTANCE_ID: env.string(`${hostname()}-${process.pid}`),
-  PROCESSOR_BATCH_MAX: env.int(500, 1, 100_000),
+  PROCESSOR_BATCH_MAX: env.int(1_000, 1, 100_000),
   PROCESSOR_POLL_TIMEOUT_MS: env.int(100, 1, 60_000),
   /**
    * librdkafka fetch.wait.max.ms of the processor's consumer: how long the broker may hold a fetch
@@ -53,6 +53,12 @@ export const processorEnv = {
    */
   PROCESSOR_FETCH_WAIT_MAX_MS: env.int(100, 0, 300_000),
   PROCESSOR_TRANSACTION_TIMEOUT_MS: env.int(30_000, 1_000, 900_000),
+  /**
+   * Shortest time between the starts of two transactions: a smaller batch keeps polling until
+   * then, so under load there are fewer, larger transactions (each costs the broker the same
+   * requests and marker writes whatever its size); a record waits at most this long for it.
+   */
+  PROCESSOR_TRANSACTION_INTERVAL_MS: env.int(20, 0, 10_000),
   PROCESSOR_SESSION_TIMEOUT_MS: env.int(45_000, 6_000, 3_600_000),
   PROCESSOR_DEDUPE_WINDOW_MS: env.int(86_400_000, 1_000),
   PROCESSOR_MAX_FUTURE_SKEW_S: env.int(300, 0),

@@ -135,6 +135,7 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
       sourceTopics: [fullTopic(prefix, plan.sourceTopic)],
       batchMax: config.PROCESSOR_BATCH_MAX,
       pollTimeoutMs: config.PROCESSOR_POLL_TIMEOUT_MS,
+      transactionIntervalMs: config.PROCESSOR_TRANSACTION_INTERVAL_MS,
     },
     { pipe, handleBatch, metrics, logger },
   );

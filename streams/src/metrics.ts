@@ -27,6 +27,8 @@ export interface StreamMetrics {
   setLag(group: string, topic: string, partition: number, lag: number): void;
   /** Records counted for a processor and outcome since start. */
   count(processor: string, outcome: RecordOutcomeLabel): number;
+  /** Batches (Kafka transactions) committed or aborted since start. */
+  batches(outcome: 'committed' | 'aborted'): number;
 }
 
 /** Creates the instruments on `meter` (the service's telemetry meter). */
@@ -43,6 +45,8 @@ export function createStreamMetrics(meter: Meter): StreamMetrics {
     for (const { attrs, lag } of lags.values()) result.observe(lag, attrs);
   });
   const tally = new Map<string, number>();
+  const stepAttrs = new Map<string, Attributes>();
+  const batchTally = { committed: 0, aborted: 0 };
   return {
     recordOutcome(processor, outcome, count) {
       if (count === 0) return;
@@ -50,8 +54,16 @@ export function createStreamMetrics(meter: Meter): StreamMetrics {
       const key = `${processor}\u0000${outcome}`;
       tally.set(key, (tally.get(key) ?? 0) + count);
     },
-    recordStepTime: (processor, ms) => stepTime.record(ms, { [L.processor]: processor }),
-    recordBatchTime: (queue, outcome, ms) => batchTime.record(ms, { [L.queue]: queue, [L.outcome]: outcome }),
+    recordStepTime(processor, ms) {
+      // One attributes object per processor instead of one per record and step.
+      let attrs = stepAttrs.get(processor);
+      if (!attrs) stepAttrs.set(processor, (attrs = { [L.processor]: processor }));
+      stepTime.record(ms, attrs);
+    },
+    recordBatchTime(queue, outcome, ms) {
+      batchTime.record(ms, { [L.queue]: queue, [L.outcome]: outcome });
+      batchTally[outcome]++;
+    },
     deadLetter: (reason, sourceTopic, count) => dlq.add(count, { [L.reason]: reason, [L.sourceTopic]: sourceTopic }),
     setLag: (group, topic, partition, lag) =>
       void lags.set(`${group}\u0000${topic}\u0000${partition}`, {
@@ -59,5 +71,6 @@ export function createStreamMetrics(meter: Meter): StreamMetrics {
         lag,
       }),
     count: (processor, outcome) => tally.get(`${processor}\u0000${outcome}`) ?? 0,
+    batches: (outcome) => batchTally[outcome],
   };
 }

@@ -17,6 +17,7 @@ function createMemoryPipe(perPartition: number, failCommits: ReadonlySet<number>
   const committed: string[] = [];
   const offsets = new Map(partitions.map((p) => [p, 0]));
   let commits = 0;
+  const batchSizes: number[] = [];
   let turn = 0;
   const pipe: TransactionalPipe = {
     connect: async () => undefined,
@@ -45,6 +46,7 @@ function createMemoryPipe(perPartition: number, failCommits: ReadonlySet<number>
         throw new ZenthosError('ZEN_KAFKA_TRANSACTION_FAILED', `commit ${commits} aborted`, true);
       }
       committed.push(...records.map((r) => r.value?.toString() ?? ''));
+      batchSizes.push(records.length);
       for (const p of positions) offsets.set(p.partition, Number(p.offset));
     },
     async rewind(to) {
@@ -55,38 +57,45 @@ function createMemoryPipe(perPartition: number, failCommits: ReadonlySet<number>
     onRebalance: () => undefined,
     disconnect: async () => undefined,
   };
-  return { pipe, committed, offsets };
+  return { pipe, committed, offsets, batchSizes };
 }
+
+const startRunner = (pipe: TransactionalPipe, transactionIntervalMs: number) => {
+  const handleBatch = createBatchHandler(
+    { pipeline: 't', steps: [], sinkTopics: ['out'], dlqTopic: 'dlq' },
+    { codec: { decode: async (b) => b.toString(), encode: async (_t, v) => Buffer.from(String(v)) }, clock: { nowMs: () => 0 } },
+  );
+  return createProcessorRunner(
+    {
+      pipeline: 't',
+      groupId: 'g',
+      sourceTopics: ['in'],
+      batchMax: 10,
+      pollTimeoutMs: 1,
+      transactionIntervalMs,
+      lagIntervalMs: 60_000,
+      progressIntervalMs: 60_000,
+    },
+    {
+      pipe,
+      handleBatch,
+      metrics: createStreamMetrics(otel.getMeter('test')),
+      logger: createLogger({ service: 'test', level: 'silent' }),
+    },
+  );
+};
 
 describe('processor runner', () => {
   it.each([
-    ['no failures', []],
-    ['the first commit fails', [1]],
-    ['every third commit fails', [3, 6, 9, 12]],
-    ['two commits in a row fail', [4, 5]],
-  ])('commits every record exactly once when %s', async (_name, failing) => {
+    ['no failures', [], 0],
+    ['the first commit fails', [1], 0],
+    ['every third commit fails', [3, 6, 9, 12], 0],
+    ['two commits in a row fail', [4, 5], 0],
+    ['batches are topped up for a transaction interval', [], 50],
+    ['batches are topped up and every third commit fails', [3, 6, 9], 50],
+  ])('commits every record exactly once when %s', async (_name, failing, intervalMs) => {
     const { pipe, committed, offsets } = createMemoryPipe(20, new Set(failing));
-    const handleBatch = createBatchHandler(
-      { pipeline: 't', steps: [], sinkTopics: ['out'], dlqTopic: 'dlq' },
-      { codec: { decode: async (b) => b.toString(), encode: async (_t, v) => Buffer.from(String(v)) }, clock: { nowMs: () => 0 } },
-    );
-    const runner = createProcessorRunner(
-      {
-        pipeline: 't',
-        groupId: 'g',
-        sourceTopics: ['in'],
-        batchMax: 10,
-        pollTimeoutMs: 1,
-        lagIntervalMs: 60_000,
-        progressIntervalMs: 60_000,
-      },
-      {
-        pipe,
-        handleBatch,
-        metrics: createStreamMetrics(otel.getMeter('test')),
-        logger: createLogger({ service: 'test', level: 'silent' }),
-      },
-    );
+    const runner = startRunner(pipe, intervalMs);
     const done = runner.run();
     const deadline = Date.now() + 10_000;
     while ((offsets.get(0) !== 20 || offsets.get(1) !== 20) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -98,5 +107,19 @@ describe('processor runner', () => {
       const mine = committed.filter((v) => v.startsWith(`p${p}-`));
       expect(mine).toEqual(Array.from({ length: 20 }, (_, i) => `p${p}-${i}`));
     }
+  });
+
+  it('tops a batch up to batchMax while the transaction interval lasts, so a steady stream makes fewer transactions', async () => {
+    // Polls give at most 3 records; without topping up every transaction would hold 3.
+    const { pipe, offsets, batchSizes } = createMemoryPipe(20, new Set());
+    const runner = startRunner(pipe, 300);
+    const done = runner.run();
+    const deadline = Date.now() + 10_000;
+    while ((offsets.get(0) !== 20 || offsets.get(1) !== 20) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await runner.stop();
+    await done;
+    // The first batch goes at once (no transaction before it); the others fill up to batchMax.
+    expect(batchSizes.slice(1, -1).every((n) => n === 10)).toBe(true);
+    expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(40);
   });
 });

@@ -26,6 +26,13 @@ export interface ProcessorRunnerSettings {
   readonly sourceTopics: readonly string[];
   readonly batchMax: number;
   readonly pollTimeoutMs: number;
+  /**
+   * Shortest time from the start of one transaction to the start of the next (default 0). A
+   * batch smaller than `batchMax` keeps polling until then, so a steady stream makes fewer,
+   * larger transactions: each one costs the broker a fixed set of requests and marker writes
+   * whatever its size. The records' extra wait is bounded by this interval.
+   */
+  readonly transactionIntervalMs?: number;
   /** How often consumer lag is measured. */
   readonly lagIntervalMs?: number;
   /** How often a progress line is logged. */
@@ -145,6 +152,8 @@ export function createProcessorRunner(
           return false;
         },
       );
+    const intervalMs = settings.transactionIntervalMs ?? 0;
+    let lastCommitStarted = Number.NEGATIVE_INFINITY;
     try {
       while (!abort.signal.aborted) {
         let records: IncomingRecord[];
@@ -156,6 +165,19 @@ export function createProcessorRunner(
           logger.warn({ err }, 'poll failed');
           await sleep(backoffDelayMs(pollFailures, { initialDelayMs: 200, maxDelayMs: 5_000 }), abort.signal).catch(() => undefined);
           continue;
+        }
+        // Top the batch up until the transaction interval is over (bounded by batchMax). A
+        // failed top-up ends it: the records in hand must be processed, never dropped, as the
+        // read position is already past them.
+        for (;;) {
+          const leftMs = lastCommitStarted + intervalMs - performance.now();
+          if (records.length === 0 || records.length >= settings.batchMax || leftMs < 1 || abort.signal.aborted) break;
+          const more = await pipe.poll(settings.batchMax - records.length, Math.ceil(leftMs)).catch((err: unknown) => {
+            logger.warn({ err }, 'poll failed');
+            return undefined;
+          });
+          if (more === undefined) break;
+          if (more.length > 0) records = records.concat(more);
         }
         if (records.length === 0) {
           const previous = await settle();
@@ -173,7 +195,8 @@ export function createProcessorRunner(
           continue;
         }
         if (!result) break;
-        inFlight = { commit: commit(records, result, started, performance.now()), rewindTo: result.rewindTo };
+        lastCommitStarted = performance.now();
+        inFlight = { commit: commit(records, result, started, lastCommitStarted), rewindTo: result.rewindTo };
       }
       await settle();
     } finally {

@@ -132,8 +132,9 @@ export function createBatchHandler(
       } else if (outcome.kind === 'deadLetter') {
         deadLetter(r, outcome.error, outcome.processor);
       } else {
-        const outHeaders = { ...headers };
-        delete outHeaders[SOURCE_POSITION_HEADER];
+        // The tracer's headers are a fresh copy of the source record's (the source position
+        // header lives only on the StreamRecord), so they go out as they are.
+        const outHeaders = headers;
         try {
           for (const topic of settings.sinkTopics) {
             const value = await ports.codec.encode(topic, outcome.record.value);
