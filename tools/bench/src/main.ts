@@ -14,7 +14,7 @@ import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
 import { runLoad, type LoadDevice } from './adapters/load-generator';
 import { createGroupSampler, createResourceSampler, findInfrastructure, type ProcessUsage } from './adapters/proc-sampler';
-import { OBSERVER_FETCH_WAIT_MS, startVisibilityObserver, type VisibilityObserver } from './adapters/visibility';
+import { startVisibilityObserver, type VisibilityObserver } from './adapters/visibility';
 import { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
 
 /** The end-to-end benchmark's results, as written to bench-results/. */
@@ -76,8 +76,8 @@ const METHOD =
   'never inserted; duplicated = rows − distinct message_id. CPU = (utime + stime) deltas of /proc/<pid>/stat over the run, ' +
   'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms; the Kafka broker, Postgres and Redis processes of the local stack ' +
   "are measured the same way (they serve other work on the machine too). Stages: a read_committed consumer of the run's enriched " +
-  `topic in the bench process (fetch.wait.max.ms ${OBSERVER_FETCH_WAIT_MS}) notes when each record becomes readable, i.e. its ` +
-  'transaction committed; after the run each record is decoded for ingest_ts (bridge receive) and enriched_ts (processor enrich ' +
+  'topic in a child process of its own (fetch.wait.max.ms 10, polls of at most 100 records) notes when each record becomes ' +
+  "readable, i.e. its transaction committed (its CPU is not in the load generator's); after the run each record is decoded for ingest_ts (bridge receive) and enriched_ts (processor enrich " +
   'step), giving publish → bridge → processed → visible → row per message_id (each leg over the messages seen at both ends; ' +
   'leg percentiles do not add up to the total). Baselines run after the end-to-end run, one at a time.';
 
