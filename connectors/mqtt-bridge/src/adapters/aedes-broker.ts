@@ -5,11 +5,17 @@ import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { isZenthosError, ZenthosError, type Logger } from '@zenthos/core';
 import { extractTraceContext, spanNames } from '@zenthos/telemetry';
 import type { RefusalReason } from '../errors';
-import { authorizePublishTopic, authorizeSubscribeFilter, authorizeWillTopic, type DeviceIdentity } from '../domain/topics';
+import {
+  authorizePublishTopic,
+  authorizeSubscribeFilter,
+  authorizeWillTopic,
+  type DeviceIdentity,
+  type MessageKind,
+} from '../domain/topics';
 import type { DeviceAuthenticator } from './device-auth';
 import type { IngestPipeline } from './kafka-ingest';
 import type { BridgeMetrics } from './metrics';
-import { createGuardedMqttStream, type GuardedMqttStream } from './mqtt-stream';
+import { createGuardedMqttStream, type DevicePublish, type GuardedMqttStream } from './mqtt-stream';
 
 /** TLS listener settings: PEM texts. With `clientCa`, clients must present a certificate (mTLS). */
 export interface TlsSettings {
@@ -116,6 +122,39 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
     logger.info({ reason, client_id: client?.id, detail }, 'mqtt refused');
   };
 
+  /**
+   * One device publish (topic already authorized) through the pipeline: `mqtt.receive` span,
+   * continuing the device's trace when it sent a `traceparent` MQTT 5 user property; resolves
+   * once Kafka has the record. On rejection the caller sends no PUBACK and closes.
+   */
+  const ingest = (client: Client, session: Session, kind: MessageKind, publish: DevicePublish): Promise<void> => {
+    const receivedAtMs = now();
+    const parent = extractTraceContext(publish.userProperties, context.active());
+    const span = tracer.startSpan(
+      spanNames.mqttReceive,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': publish.topic, 'zenthos.mqtt.qos': publish.qos },
+      },
+      parent,
+    );
+    return pipeline
+      .handle(
+        { topic: publish.topic, payload: publish.payload, identity: session.identity, receivedAtMs, kind },
+        trace.setSpan(parent, span),
+      )
+      .then(
+        () => {
+          span.end();
+        },
+        (err: unknown) => {
+          span.end();
+          logger.warn({ err, client_id: client.id, topic: publish.topic }, 'kafka did not take the message; no PUBACK');
+          throw err;
+        },
+      );
+  };
+
   const aedes = await Aedes.createBroker({
     ...settings.aedes,
     connectTimeout: settings.connectTimeoutMs,
@@ -151,13 +190,6 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       })().then(
         (session) => {
           sessions.set(client, session);
-          // MQTT 5 clients hear a refused publish as a negative PUBACK from the stream (see there).
-          stream.authorizePublish = (topic) => {
-            const decision = authorizePublishTopic(session.identity, topic, settings.mqttRoot);
-            if (decision.allowed) return undefined;
-            refuse(decision.reason, client, topic);
-            return decision.reason;
-          };
           callback(null, true);
         },
         (err: unknown) => {
@@ -173,6 +205,8 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       );
     },
 
+    // The device publishes aedes still sees: QoS 2, and any sent before the session was ready
+    // (the stream takes QoS 0/1 itself from then on; see ingest below).
     authorizePublish(client, packet, callback) {
       // Publishes from inside the platform (no client) need no device rules.
       if (!client) return callback(null);
@@ -182,39 +216,16 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       if (!decision.allowed) {
         refuse(decision.reason, client, packet.topic);
         // MQTT 3.1.1 has no negative PUBACK: the connection is closed (aedes does it on error).
-        // (MQTT 5 QoS 1/2 publishes were answered with a reason code before reaching aedes.)
         return callback(new ZenthosError('ZEN_MQTT_NOT_AUTHORIZED', `${decision.reason}: ${packet.topic}`));
       }
       // Device messages are for the platform, not for other MQTT subscribers: never retained.
       packet.retain = false;
-      const receivedAtMs = now();
-      // Continues the device's trace when it sent a `traceparent` MQTT 5 user property.
-      const parent = extractTraceContext((client.conn as GuardedMqttStream).takeUserProperties?.(packet.messageId), context.active());
-      const span = tracer.startSpan(
-        spanNames.mqttReceive,
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': packet.topic, 'zenthos.mqtt.qos': packet.qos },
-        },
-        parent,
-      );
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      pipeline
-        .handle(
-          { topic: packet.topic, payload, identity: session.identity, receivedAtMs, kind: decision.kind },
-          trace.setSpan(parent, span),
-        )
-        .then(
-          () => {
-            span.end();
-            callback(null);
-          },
-          (err: unknown) => {
-            span.end();
-            logger.warn({ err, client_id: client.id, topic: packet.topic }, 'kafka did not take the message; no PUBACK');
-            callback(err as Error);
-          },
-        );
+      const userProperties = (client.conn as GuardedMqttStream).takeUserProperties(packet.messageId);
+      ingest(client, session, decision.kind, { topic: packet.topic, qos: packet.qos, payload, userProperties }).then(
+        () => callback(null),
+        (err: unknown) => callback(err as Error),
+      );
     },
 
     authorizeSubscribe(client, sub, callback) {
@@ -231,9 +242,20 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
   });
 
   aedes.on('clientReady', (client) => {
-    if (!sessions.has(client)) return;
+    const session = sessions.get(client);
+    if (!session) return;
     live.add(client);
     metrics.connected(1);
+    // From here (CONNACK sent) the stream takes the device's QoS 0/1 publishes (and, for MQTT 5,
+    // answers refused QoS 1/2 ones with a reason code).
+    (client.conn as GuardedMqttStream).publishHandler = {
+      authorize(topic) {
+        const decision = authorizePublishTopic(session.identity, topic, settings.mqttRoot);
+        if (!decision.allowed) refuse(decision.reason, client, topic);
+        return decision;
+      },
+      handle: (publish, kind) => ingest(client, session, kind, publish),
+    };
   });
   aedes.on('clientDisconnect', (client) => {
     if (live.delete(client)) metrics.connected(-1);

@@ -2,7 +2,8 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import mqttPacket, { type IConnackPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
 import type { RefusalReason } from '../errors';
-import { createFrameScanner } from '../domain/mqtt-frames';
+import { createFrameScanner, parsePublishFrame, takeConnectKeepAlive } from '../domain/mqtt-frames';
+import type { MessageKind, PublishDecision } from '../domain/topics';
 
 /** Options of {@link createGuardedMqttStream}. */
 export interface GuardedStreamOptions {
@@ -23,12 +24,34 @@ export interface GuardedMqttStream extends Duplex {
    */
   takeUserProperties(messageId: number | undefined): Record<string, string | string[]> | undefined;
   /**
-   * The publish ACL, set by the broker once the client is authenticated: undefined when the
-   * topic is allowed, else why not (the broker counts the refusal). An MQTT 5 QoS 1/2 PUBLISH
-   * it refuses is answered here with a negative PUBACK/PUBREC and never reaches aedes, so the
-   * connection stays (MQTT 5 §3.4.2.1); aedes, which speaks 3.1.1, could only close it.
+   * Set by the broker once the device's session is ready (after CONNACK); from then on the
+   * device's QoS 0 and 1 publishes are handled here and never reach aedes (see
+   * {@link PublishHandler}). Until then, and for QoS 2, aedes handles them.
    */
-  authorizePublish: ((topic: string) => RefusalReason | undefined) | undefined;
+  publishHandler: PublishHandler | undefined;
+}
+
+/** A device publish the stream hands to the broker's pipeline. */
+export interface DevicePublish {
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  readonly payload: Buffer;
+  /** MQTT 5 user properties (a device's `traceparent`), if any. */
+  readonly userProperties: Record<string, string | string[]> | undefined;
+}
+
+/**
+ * How the broker takes a device's publishes. Device messages are for the platform, not for
+ * other MQTT subscribers, so aedes has nothing to route, retain or store for them: the stream
+ * parses the PUBLISH, the broker checks the ACL and produces to Kafka, and the stream writes
+ * the PUBACK once Kafka has the record (MQTT 3.1.1 §4.3.2), without aedes' packet parsing,
+ * publish pipeline and packet generation per message.
+ */
+export interface PublishHandler {
+  /** The publish ACL: allowed with the topic's kind, or refused (the broker counts the refusal). */
+  authorize(topic: string): PublishDecision;
+  /** Resolves once Kafka has acknowledged the message; rejects when it could not take it. */
+  handle(publish: DevicePublish, kind: MessageKind): Promise<void>;
 }
 
 // MQTT 5 §3.4.2.1 PUBACK / §3.5.2.1 PUBREC reason codes of a refused PUBLISH.
@@ -59,6 +82,15 @@ const protocolLevelOf = (frame: Buffer): number | undefined => {
  * aedes and the answers back to MQTT 5 (CONNACK and SUBACK reason codes, the server's
  * Maximum Packet Size, client topic aliases resolved), so v5 devices connect, publish and
  * subscribe with the same rules.
+ *
+ * Once the broker sets a {@link PublishHandler}, the stream takes the device's QoS 0/1
+ * publishes itself. It keeps aedes' guarantees for them: a PUBACK only after the handler
+ * resolves (Kafka has the record), no PUBACK and a closed connection when it rejects, and no
+ * further reading of the socket until every publish of the last chunk is handled, so a slow
+ * Kafka stops socket reads instead of growing memory. Since aedes then no longer sees every
+ * packet, the stream also owns the client's Keep Alive (MQTT 3.1.1 §3.1.2.10): aedes gets a
+ * CONNECT with Keep Alive 0, and the stream closes a connection silent for 1.5 times the
+ * client's value.
  */
 export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOptions): GuardedMqttStream {
   const scanner = createFrameScanner(options.maxPacketBytes);
@@ -69,6 +101,11 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   // Bounded by the 16-bit packet id space; an entry is taken when aedes handles the packet.
   const userProperties = new Map<number, Record<string, string | string[]>>();
   let violated = false;
+  // Publishes taken by the handler and not yet answered; reading waits while there are any.
+  let pending = 0;
+  // Who holds the socket paused: aedes (its readable side is full) or unanswered publishes.
+  let aedesFull = false;
+  let keepAlive: NodeJS.Timeout | undefined;
   // Aedes writes every PUBACK on its own; corking until the check phase of this event-loop turn
   // turns the answers of one Kafka delivery batch into a single writev instead of a syscall per
   // packet. Not the next tick: node-rdkafka hands each delivery report to JavaScript in its own
@@ -91,7 +128,8 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   const stream = new Duplex({
     allowHalfOpen: false,
     read() {
-      socket.resume();
+      aedesFull = false;
+      if (pending === 0) socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
       if (!v4Out) {
@@ -116,7 +154,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   }) as GuardedMqttStream;
   Object.defineProperty(stream, 'protocolVersion', { get: () => version });
   stream.peerCommonName = undefined;
-  stream.authorizePublish = undefined;
+  stream.publishHandler = undefined;
   stream.takeUserProperties = (messageId) => {
     if (messageId === undefined) return undefined;
     const found = userProperties.get(messageId);
@@ -132,7 +170,59 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   };
 
   const toAedes = (bytes: Buffer): void => {
-    if (!stream.push(bytes)) socket.pause();
+    if (stream.push(bytes)) return;
+    aedesFull = true;
+    socket.pause();
+  };
+
+  // MQTT 3.1.1 §3.4: PUBACK = type 4, remaining length 2, packet id. The same four bytes are a
+  // successful MQTT 5 PUBACK (§3.4.2.1: reason code 0 without properties may be left out).
+  const puback = (messageId: number): Buffer => Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]);
+
+  const settled = (): void => {
+    pending--;
+    if (pending === 0 && !aedesFull && !socket.destroyed) socket.resume();
+  };
+
+  /**
+   * Runs a device publish through the handler; false when it is not one the stream takes
+   * (QoS 2, or no handler yet), so it goes to aedes.
+   */
+  const takePublish = (
+    topic: string,
+    qos: number,
+    messageId: number | undefined,
+    payload: Buffer,
+    userProps: Record<string, string | string[]> | undefined,
+  ): boolean => {
+    const handler = stream.publishHandler;
+    if (!handler) return false;
+    const decision = handler.authorize(topic);
+    if (!decision.allowed) {
+      if (v5In && qos > 0 && messageId !== undefined) {
+        // MQTT 5 §3.4.2.1: the refused message is acknowledged with a reason code; the session goes on.
+        const cmd = qos === 1 ? 'puback' : 'pubrec';
+        send(mqttPacket.generate({ cmd, messageId, reasonCode: publishRefusalCode(decision.reason) }, { protocolVersion: 5 }));
+      } else {
+        // MQTT 3.1.1 has no negative PUBACK, and QoS 0 no acknowledgement: the connection is closed.
+        socket.destroy();
+      }
+      return true;
+    }
+    if (qos === 2) return false;
+    pending++;
+    handler.handle({ topic, qos: qos as 0 | 1, payload, userProperties: userProps }, decision.kind).then(
+      () => {
+        if (qos === 1 && messageId !== undefined && !socket.destroyed) send(puback(messageId));
+        settled();
+      },
+      () => {
+        // No PUBACK: the device sends the message again on its next connection.
+        settled();
+        socket.destroy();
+      },
+    );
+    return true;
   };
 
   const setUpV5 = (): void => {
@@ -157,6 +247,8 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     switch (p.cmd) {
       case 'connect':
         p.protocolVersion = 4;
+        watchKeepAlive(p.keepalive ?? 0);
+        p.keepalive = 0;
         if (p.will) p.will = { ...p.will, properties: undefined } as typeof p.will;
         return p;
       case 'publish': {
@@ -168,14 +260,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
           if (p.topic.length > 0) topicAliases.set(alias, p.topic);
           else p.topic = topicAliases.get(alias) ?? '';
         }
-        // MQTT 5 §3.4.2.1: a refused QoS 1/2 message gets its acknowledgement with a reason code
-        // and the session goes on. QoS 0 has no acknowledgement: aedes refuses it as for 3.1.1.
-        const refused = p.qos > 0 ? stream.authorizePublish?.(p.topic) : undefined;
-        if (refused !== undefined) {
-          const cmd = p.qos === 1 ? 'puback' : 'pubrec';
-          send(mqttPacket.generate({ cmd, messageId: p.messageId, reasonCode: publishRefusalCode(refused) }, { protocolVersion: 5 }));
-          return undefined;
-        }
+        if (takePublish(p.topic, p.qos, p.messageId, p.payload as Buffer, props?.userProperties)) return undefined;
         if (props?.userProperties && p.messageId !== undefined) userProperties.set(p.messageId, props.userProperties);
         return p;
       }
@@ -219,28 +304,68 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     }
   };
 
+  // MQTT 3.1.1 §3.1.2.10: no packet within one and a half times the Keep Alive closes the connection.
+  const watchKeepAlive = (keepAliveS: number): void => {
+    if (keepAliveS <= 0) return;
+    keepAlive = setTimeout(() => socket.destroy(), keepAliveS * 1500);
+    keepAlive.unref();
+  };
+
   socket.on('data', (chunk: Buffer) => {
+    keepAlive?.refresh();
     const heldBefore = scanner.buffered;
     const result = scanner.push(chunk);
     if (!result.ok) return violation(result.reason, result.message);
     if (result.frames.length === 0) return;
+    let frames = result.frames;
+    let whole = heldBefore === 0 && scanner.buffered === 0;
     if (version === undefined) {
-      const first = result.frames[0] as Buffer;
+      const first = frames[0] as Buffer;
       // MQTT 3.1.1 §3.1.0: the first packet from the client must be CONNECT.
       if ((first[0] as number) >> 4 !== 1) return violation('malformed_packet', 'first packet is not CONNECT');
       version = protocolLevelOf(first);
       if (version === 5) setUpV5();
+      else {
+        const taken = takeConnectKeepAlive(first);
+        if (!taken) return violation('malformed_packet', 'CONNECT too short');
+        watchKeepAlive(taken.keepAliveS);
+        frames = [taken.frame, ...frames.slice(1)];
+        whole = false;
+      }
     }
     if (v5In) {
-      for (const frame of result.frames) v5In.parse(frame);
+      for (const frame of frames) if (!socket.destroyed) v5In.parse(frame);
     } else {
-      // Whole packets exactly filling the chunk are the chunk itself: no copy.
-      const whole = heldBefore === 0 && scanner.buffered === 0;
-      toAedes(whole ? chunk : result.frames.length === 1 ? (result.frames[0] as Buffer) : Buffer.concat(result.frames));
+      // Device publishes are taken here once the session is ready; the rest goes to aedes in order.
+      let forward: Buffer[] | undefined;
+      if (stream.publishHandler) {
+        forward = [];
+        for (const frame of frames) {
+          if (socket.destroyed) return;
+          if ((frame[0] as number) >> 4 === 3) {
+            const publish = parsePublishFrame(frame);
+            if (!publish) return violation('malformed_packet', 'malformed PUBLISH');
+            if (takePublish(publish.topic, publish.qos, publish.messageId, publish.payload, undefined)) continue;
+          }
+          forward.push(frame);
+        }
+        if (forward.length === frames.length) forward = undefined;
+      }
+      if (forward) {
+        if (forward.length > 0) toAedes(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward));
+      } else {
+        // Whole packets exactly filling the chunk are the chunk itself: no copy.
+        toAedes(whole ? chunk : frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+      }
     }
+    // Like aedes, read on only once every publish of this chunk is handled (backpressure).
+    if (pending > 0) socket.pause();
   });
   socket.on('end', () => stream.push(null));
-  socket.on('close', () => stream.destroy());
+  socket.on('close', () => {
+    clearTimeout(keepAlive);
+    stream.destroy();
+  });
   socket.on('error', (err) => stream.destroy(err));
   return stream;
 }

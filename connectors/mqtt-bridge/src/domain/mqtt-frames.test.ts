@@ -1,4 +1,4 @@
-import { createFrameScanner } from './mqtt-frames';
+import { createFrameScanner, parsePublishFrame, takeConnectKeepAlive } from './mqtt-frames';
 
 // MQTT variable byte integer (3.1.1 §2.2.3).
 const lengthBytes = (n: number): number[] => {
@@ -51,5 +51,57 @@ describe('createFrameScanner', () => {
   it('refuses a remaining length of five bytes as malformed', () => {
     const r = createFrameScanner(1 << 30).push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]));
     expect(r).toMatchObject({ ok: false, reason: 'malformed_packet' });
+  });
+});
+
+describe('parsePublishFrame', () => {
+  const publish = (qos: number, topic: string, payload: string, messageId?: number): Buffer => {
+    const t = Buffer.from(topic, 'utf8');
+    const id = messageId === undefined ? [] : [messageId >> 8, messageId & 0xff];
+    const body = Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), t, Buffer.from(id), Buffer.from(payload)]);
+    return Buffer.concat([Buffer.from([0x30 | (qos << 1), ...lengthBytes(body.length)]), body]);
+  };
+
+  it('reads topic, QoS, packet id and payload', () => {
+    const p = parsePublishFrame(publish(1, 'zenthos/m/d/telemetry', '{"a":1}', 0x1234));
+    expect(p && { ...p, payload: p.payload.toString() }).toEqual({
+      topic: 'zenthos/m/d/telemetry',
+      qos: 1,
+      messageId: 0x1234,
+      payload: '{"a":1}',
+    });
+    const q0 = parsePublishFrame(publish(0, 't', 'x'.repeat(300)));
+    expect(q0 && [q0.qos, q0.messageId, q0.payload.length]).toEqual([0, undefined, 300]);
+  });
+
+  it('refuses QoS 3 and a topic or packet id beyond the packet', () => {
+    expect(parsePublishFrame(publish(3, 't', 'x', 1))).toBeUndefined();
+    expect(parsePublishFrame(Buffer.from([0x32, 0x04, 0x00, 0x09, 0x61, 0x62]))).toBeUndefined();
+    expect(parsePublishFrame(Buffer.from([0x32, 0x03, 0x00, 0x01, 0x61]))).toBeUndefined();
+  });
+});
+
+describe('takeConnectKeepAlive', () => {
+  const connect = (name: string, keepAliveS: number): Buffer => {
+    const body = Buffer.concat([
+      Buffer.from([0, name.length]),
+      Buffer.from(name),
+      Buffer.from([name === 'MQTT' ? 4 : 3, 0x02, keepAliveS >> 8, keepAliveS & 0xff]),
+      Buffer.from([0, 3]),
+      Buffer.from('dev'),
+    ]);
+    return Buffer.concat([Buffer.from([0x10, body.length]), body]);
+  };
+
+  it.each(['MQTT', 'MQIsdp'])('reads the Keep Alive of a %s CONNECT and zeroes it in a copy', (name) => {
+    const frame = connect(name, 600);
+    const taken = takeConnectKeepAlive(frame);
+    expect(taken?.keepAliveS).toBe(600);
+    expect(takeConnectKeepAlive(taken?.frame as Buffer)?.keepAliveS).toBe(0);
+    expect(takeConnectKeepAlive(frame)?.keepAliveS).toBe(600);
+  });
+
+  it('refuses a frame too short to hold it', () => {
+    expect(takeConnectKeepAlive(Buffer.from([0x10, 0x04, 0x00, 0x04, 0x4d, 0x51]))).toBeUndefined();
   });
 });

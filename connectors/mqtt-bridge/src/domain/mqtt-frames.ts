@@ -67,3 +67,59 @@ export function createFrameScanner(maxPacketBytes: number): FrameScanner {
     },
   };
 }
+
+/** The fields of an MQTT 3.1.1 PUBLISH the bridge needs (MQTT 3.1.1 §3.3). */
+export interface PublishFrame {
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  /** Present for QoS 1 and 2. */
+  readonly messageId: number | undefined;
+  /** A view of the frame, not a copy. */
+  readonly payload: Buffer;
+}
+
+// Offset of the variable header: after the type byte and the Remaining Length bytes.
+const bodyStart = (frame: Buffer): number => {
+  let i = 1;
+  while (i < frame.length && ((frame[i] as number) & 0x80) !== 0) i++;
+  return i + 1;
+};
+
+/**
+ * Reads a whole MQTT 3.1.1 PUBLISH frame (as the scanner cut it): topic, QoS, packet id and
+ * payload; undefined when it is malformed (QoS 3, MQTT 3.1.1 §3.3.1.2; a topic or packet id
+ * past the end of the packet).
+ */
+export function parsePublishFrame(frame: Buffer): PublishFrame | undefined {
+  const qos = ((frame[0] as number) >> 1) & 0x03;
+  if (qos === 3) return undefined;
+  let at = bodyStart(frame);
+  if (at + 2 > frame.length) return undefined;
+  const topicLength = frame.readUInt16BE(at);
+  at += 2;
+  if (at + topicLength > frame.length) return undefined;
+  const topic = frame.toString('utf8', at, at + topicLength);
+  at += topicLength;
+  let messageId: number | undefined;
+  if (qos > 0) {
+    if (at + 2 > frame.length) return undefined;
+    messageId = frame.readUInt16BE(at);
+    at += 2;
+  }
+  return { topic, qos: qos as 0 | 1 | 2, messageId, payload: frame.subarray(at) };
+}
+
+/**
+ * The Keep Alive of a CONNECT frame, in seconds (MQTT 3.1.1 §3.1.2.10), and a copy of the
+ * frame with it set to 0; undefined when the frame is too short to hold it.
+ */
+export function takeConnectKeepAlive(frame: Buffer): { keepAliveS: number; frame: Buffer } | undefined {
+  const nameStart = bodyStart(frame);
+  if (nameStart + 2 > frame.length) return undefined;
+  // Protocol name, protocol level (1 byte), connect flags (1 byte), then Keep Alive (2 bytes).
+  const at = nameStart + 2 + frame.readUInt16BE(nameStart) + 2;
+  if (at + 2 > frame.length) return undefined;
+  const copy = Buffer.from(frame);
+  copy.writeUInt16BE(0, at);
+  return { keepAliveS: frame.readUInt16BE(at), frame: copy };
+}
