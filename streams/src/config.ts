@@ -45,7 +45,7 @@ export const processorEnv = {
   REDIS_URL: commonEnv.REDIS_URL,
   PROCESSOR_OPS_PORT: env.port(9470),
   PROCESSOR_INSTANCE_ID: env.string(`${hostname()}-${process.pid}`),
-  PROCESSOR_BATCH_MAX: env.int(1_000, 1, 100_000),
+  PROCESSOR_BATCH_MAX: env.int(500, 1, 100_000),
   PROCESSOR_POLL_TIMEOUT_MS: env.int(100, 1, 60_000),
   /**
    * librdkafka fetch.wait.max.ms of the processor's consumer: how long the broker may hold a fetch
