@@ -101,11 +101,13 @@ const closeServer = (server: Server): Promise<void> => new Promise((resolve) => 
  * Aedes in-process with the bridge's rules (DESIGN.md, MQTT):
  * - CONNECT: username = device id, password = device token (or, over mTLS, the certificate CN
  *   is the device id); client id must be the device id; a Will must stay in the device's space.
- * - PUBLISH: ACL, then the ingest pipeline runs inside `authorizePublish`, which aedes awaits
- *   before it writes the PUBACK (aedes lib/handlers/publish.js: authorizePublish → PUBACK), so
- *   a QoS 1 PUBACK leaves only after Kafka has the record (MQTT 3.1.1 §4.3.2: the receiver
- *   acknowledges once it owns the message). Aedes reads a socket's next chunk only after every
- *   packet of the previous one is handled, so waiting here is also per-socket backpressure.
+ * - PUBLISH: ACL, then the ingest pipeline; a QoS 1 PUBACK leaves only after Kafka has the
+ *   record (MQTT 3.1.1 §4.3.2: the receiver acknowledges once it owns the message). Once the
+ *   session is ready, QoS 0/1 publishes are taken by the connection's stream (its
+ *   `publishHandler`, which writes the PUBACK and stops reading the socket while any is
+ *   pending); before that, and for QoS 2, the pipeline runs inside aedes' `authorizePublish`,
+ *   which aedes awaits before it writes the PUBACK (aedes lib/handlers/publish.js) and before
+ *   it reads the socket's next chunk. Either way waiting for Kafka is per-socket backpressure.
  * - SUBSCRIBE: only the device's own OTA topic; anything else gets SUBACK failure.
  * - Live sessions are re-checked every `revocationCheckMs`; a revoked or expired device is
  *   disconnected.

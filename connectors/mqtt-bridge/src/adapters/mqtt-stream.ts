@@ -106,9 +106,9 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   // Who holds the socket paused: aedes (its readable side is full) or unanswered publishes.
   let aedesFull = false;
   let keepAlive: NodeJS.Timeout | undefined;
-  // Aedes writes every PUBACK on its own; corking until the check phase of this event-loop turn
-  // turns the answers of one Kafka delivery batch into a single writev instead of a syscall per
-  // packet. Not the next tick: node-rdkafka hands each delivery report to JavaScript in its own
+  // PUBACKs are written one by one (by takePublish, or by aedes); corking until the check phase
+  // of this event-loop turn turns the answers of one Kafka delivery batch into a single writev
+  // instead of a syscall per packet. Not the next tick: node-rdkafka hands each delivery report to JavaScript in its own
   // callback scope, which drains the tick queue after every report, so a tick-long cork held
   // one PUBACK (measured: one writev per message at 20 clients × window 10).
   let corked = false;
