@@ -58,7 +58,7 @@ export const processorEnv = {
    * then, so under load there are fewer, larger transactions (each costs the broker the same
    * requests and marker writes whatever its size); a record waits at most this long for it.
    */
-  PROCESSOR_TRANSACTION_INTERVAL_MS: env.int(20, 0, 10_000),
+  PROCESSOR_TRANSACTION_INTERVAL_MS: env.int(50, 0, 10_000),
   PROCESSOR_SESSION_TIMEOUT_MS: env.int(45_000, 6_000, 3_600_000),
   PROCESSOR_DEDUPE_WINDOW_MS: env.int(86_400_000, 1_000),
   PROCESSOR_MAX_FUTURE_SKEW_S: env.int(300, 0),

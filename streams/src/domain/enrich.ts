@@ -71,8 +71,20 @@ export function flattenMetadata(metadata: Readonly<Record<string, unknown>> | nu
  * (ZEN_UNKNOWN_DEVICE) unless auto-registration is on; revoked devices are dead letters
  * (ZEN_DEVICE_REVOKED): a revoked credential must not feed the platform.
  */
-export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceLookup; activity: DeviceActivity; clock: Clock }) =>
-  async function handleEnrich<R extends RawRecord>(record: StreamRecord<R>): Promise<Outcome<EnrichedRecord<R>>> {
+export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceLookup; activity: DeviceActivity; clock: Clock }) => {
+  // Location and flattened metadata depend on the registry's answer only, and a cached answer is
+  // the same object for every record of its device: derive them once per answer, not per record
+  // (read-only from here on; the encoder only reads them).
+  const derived = new WeakMap<DeviceInfo, { location: Location | null; metadata: Record<string, string> }>();
+  const derive = (device: DeviceInfo): { location: Location | null; metadata: Record<string, string> } => {
+    let d = derived.get(device);
+    if (d === undefined) {
+      d = { location: locationOf(device.metadata), metadata: flattenMetadata(device.metadata) };
+      derived.set(device, d);
+    }
+    return d;
+  };
+  return async function handleEnrich<R extends RawRecord>(record: StreamRecord<R>): Promise<Outcome<EnrichedRecord<R>>> {
     const v = record.value;
     let device = await ports.devices.get(v.device_id);
     let known = device !== undefined;
@@ -92,13 +104,15 @@ export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceL
       firmwareVersion: v.firmware_version ?? null,
       modelVersion: (v as { model_version?: string | null }).model_version ?? null,
     });
+    const { location, metadata } = derive(device);
     const enriched: EnrichedRecord<R> = {
       ...v,
       owner: device.owner,
-      location: locationOf(device.metadata),
-      metadata: flattenMetadata(device.metadata),
+      location,
+      metadata,
       known_device: known,
       enriched_ts: ports.clock.nowMs(),
     };
     return { kind: 'forward', record: { ...record, value: enriched } };
   };
+};
