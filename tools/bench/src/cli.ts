@@ -25,6 +25,7 @@ const report = (r: EndToEndResult, file: string): string => {
         ['committed → row', e.stages.visibleToRow],
       ] as const
     ).map(([name, s]) => `    ${name.padEnd(22)} ${n(s?.minMs)} / ${n(s?.p50Ms)} / ${n(s?.p99Ms)}  (${n(s?.count)} messages)`),
+    `  processor transactions          ${n(e.processorTransactions)}${e.processorTransactions ? ` (${n(Math.round(e.rows / e.processorTransactions))} records each on average)` : ''}`,
     '  services (average cores over the run, CPU per message, largest RSS):',
     ...Object.entries(r.services).map(
       ([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${u.cpuMsPerMessage.toFixed(3)} ms/msg  ${n(u.maxRssMiB)} MiB`,

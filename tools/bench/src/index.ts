@@ -4,6 +4,7 @@ export { benchConfigShape, loadBenchConfig, type BenchConfig } from './config';
 export { benchErrorCodes } from './errors';
 export { percentile, summarizeLatencies, ratePerSecond, ratio, type LatencySummary } from './domain/stats';
 export { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
+export { sumSamples } from './domain/prometheus';
 export { startVisibilityObserver, type VisibilityObserver, type EnrichedSighting, type ObserverSettings } from './adapters/visibility';
 export { parseCpuTicks, parseStatusKb, coresUsed, type ProcSample } from './domain/proc-stat';
 export {

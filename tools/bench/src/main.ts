@@ -16,6 +16,7 @@ import { runLoad, type LoadDevice } from './adapters/load-generator';
 import { createGroupSampler, createResourceSampler, findInfrastructure, type ProcessUsage } from './adapters/proc-sampler';
 import { startVisibilityObserver, type VisibilityObserver } from './adapters/visibility';
 import { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
+import { sumSamples } from './domain/prometheus';
 
 /** The end-to-end benchmark's results, as written to bench-results/. */
 export interface EndToEndResult {
@@ -41,6 +42,8 @@ export interface EndToEndResult {
     readonly arrivalTrigger: 'statement' | 'row';
     /** publish → row split at the bridge, the processor's enrich step and the commit of its transaction. */
     readonly stages: StageBreakdown;
+    /** Kafka transactions the telemetry processor committed over the run (its /metrics), null when unreadable. */
+    readonly processorTransactions: number | null;
   };
   /** Per service: CPU and memory over the run, and CPU milliseconds spent per message. */
   readonly services: Record<string, ProcessUsage & { readonly cpuMsPerMessage: number }>;
@@ -79,7 +82,8 @@ const METHOD =
   'topic in a child process of its own (fetch.wait.max.ms 10, polls of at most 100 records) notes when each record becomes ' +
   "readable, i.e. its transaction committed (its CPU is not in the load generator's); after the run each record is decoded for ingest_ts (bridge receive) and enriched_ts (processor enrich " +
   'step), giving publish → bridge → processed → visible → row per message_id (each leg over the messages seen at both ends; ' +
-  'leg percentiles do not add up to the total). Baselines run after the end-to-end run, one at a time.';
+  'leg percentiles do not add up to the total). Processor transactions = growth of zenthos_worker_processing_time_seconds_count ' +
+  '{outcome="committed"} on the processor\'s /metrics over the run. Baselines run after the end-to-end run, one at a time.';
 
 const model = 'esp32-s3';
 
@@ -160,6 +164,8 @@ export async function runEndToEndBench(
       group: `${topicPrefix}.bench-observer`,
       registryUrl: `http://127.0.0.1:${ports.registry}`,
     });
+    const processorMetricsUrl = `http://127.0.0.1:${ports.processorTelemetryOps}/metrics`;
+    const transactionsBefore = await committedTransactions(processorMetricsUrl);
     const sampler = createResourceSampler(pids);
     const infraSampler = createGroupSampler(findInfrastructure());
     sampler.start();
@@ -176,6 +182,7 @@ export async function runEndToEndBench(
     await waitForRows(db, baseRows + load.acknowledged, options.drainTimeoutMs, log);
     const usage = sampler.stop();
     const infraUsage = infraSampler.stop();
+    const transactionsAfter = await committedTransactions(processorMetricsUrl);
     const sightings = await observer.stop();
     observer = undefined;
 
@@ -225,6 +232,7 @@ export async function runEndToEndBench(
       latency,
       arrivalTrigger: trigger,
       stages,
+      processorTransactions: transactionsBefore === null || transactionsAfter === null ? null : transactionsAfter - transactionsBefore,
     };
     log(
       `  end to end ${endToEnd.messagesPerSecond} msg/s, p50 ${latency?.p50Ms ?? '-'} ms, p99 ${latency?.p99Ms ?? '-'} ms, lost ${lost}, duplicated ${endToEnd.duplicated}`,
@@ -302,6 +310,17 @@ export async function runEndToEndBench(
       log(`could not delete the benchmark's Redis keys: ${(err as Error).message}`),
     );
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Batches (Kafka transactions) the processor committed so far, from its Prometheus /metrics; null when unreadable. */
+async function committedTransactions(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) return null;
+    return sumSamples(await response.text(), 'zenthos_worker_processing_time_seconds_count', { outcome: 'committed' });
+  } catch {
+    return null;
   }
 }
 
