@@ -255,6 +255,24 @@ describe('ACL', () => {
     },
   );
 
+  it('MQTT 5: a refusal waits for the PUBACKs of earlier publishes (PUBACKs in PUBLISH order, MQTT 5 §4.6)', async () => {
+    const device = await register(`order-${Math.random().toString(36).slice(2, 8)}`);
+    const client = await connectDevice(device, { protocolVersion: 5 });
+    const order: number[] = [];
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback') order.push(packet.reasonCode ?? 0);
+    });
+    const own = `zenthos/${MODEL}/${device.id}/telemetry`;
+    // The first needs Kafka's acknowledgement; the second is refused at once, yet answered second.
+    const accepted = client.publishAsync(own, JSON.stringify(telemetryOf(device.id, MODEL)), { qos: 1 });
+    const refused = client.publishAsync(`zenthos/${MODEL}/${device.id}-other/telemetry`, JSON.stringify(telemetryOf(device.id, MODEL)), {
+      qos: 1,
+    });
+    await accepted;
+    await expect(refused).rejects.toMatchObject({ code: 0x87 });
+    expect(order).toEqual([0x00, 0x87]);
+  });
+
   it('grants only the own OTA topic to subscribe', async () => {
     const device = await register('sub');
     const client = await connectDevice(device);

@@ -179,6 +179,18 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   // successful MQTT 5 PUBACK (§3.4.2.1: reason code 0 without properties may be left out).
   const puback = (messageId: number): Buffer => Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]);
 
+  // MQTT 3.1.1 and 5 §4.6: PUBACKs go out in the order their PUBLISHes came in, so an
+  // acknowledgement (a refusal is immediate, an accepted message waits for Kafka) waits for
+  // those of earlier QoS 1 publishes of this connection. At most one entry per unanswered publish.
+  const acks: Array<{ bytes: Buffer | undefined }> = [];
+  const ackInOrder = (slot: { bytes: Buffer | undefined }, bytes: Buffer): void => {
+    slot.bytes = bytes;
+    while (acks.length > 0 && (acks[0] as { bytes: Buffer | undefined }).bytes !== undefined) {
+      const head = acks.shift() as { bytes: Buffer };
+      if (!socket.destroyed) send(head.bytes);
+    }
+  };
+
   const settled = (): void => {
     pending--;
     if (pending === 0 && !aedesFull && !socket.destroyed) socket.resume();
@@ -202,7 +214,12 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
       if (v5In && qos > 0 && messageId !== undefined) {
         // MQTT 5 §3.4.2.1: the refused message is acknowledged with a reason code; the session goes on.
         const cmd = qos === 1 ? 'puback' : 'pubrec';
-        send(mqttPacket.generate({ cmd, messageId, reasonCode: publishRefusalCode(decision.reason) }, { protocolVersion: 5 }));
+        const refusal = mqttPacket.generate({ cmd, messageId, reasonCode: publishRefusalCode(decision.reason) }, { protocolVersion: 5 });
+        if (qos === 1) {
+          const slot = { bytes: undefined };
+          acks.push(slot);
+          ackInOrder(slot, refusal);
+        } else send(refusal);
       } else {
         // MQTT 3.1.1 has no negative PUBACK, and QoS 0 no acknowledgement: the connection is closed.
         socket.destroy();
@@ -211,9 +228,11 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     }
     if (qos === 2) return false;
     pending++;
+    const slot = qos === 1 && messageId !== undefined ? { bytes: undefined } : undefined;
+    if (slot) acks.push(slot);
     handler.handle({ topic, qos: qos as 0 | 1, payload, userProperties: userProps }, decision.kind).then(
       () => {
-        if (qos === 1 && messageId !== undefined && !socket.destroyed) send(puback(messageId));
+        if (slot) ackInOrder(slot, puback(messageId as number));
         settled();
       },
       () => {
