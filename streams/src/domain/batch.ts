@@ -148,15 +148,16 @@ export function createBatchHandler(
       }
     }
     const first = new Map<string, CommitPosition>();
-    const last = new Map<string, CommitPosition>();
+    const last = new Map<string, IncomingRecord>();
     for (const r of records) {
       const key = `${r.topic}\u0000${r.partition}`;
       if (!first.has(key)) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset });
-      last.set(key, nextPosition(r));
+      last.set(key, r);
     }
     return {
       outputs,
-      positions: [...last.values()],
+      // 64-bit offset + 1 (BigInt) once per partition, not once per record.
+      positions: [...last.values()].map(nextPosition),
       rewindTo: [...first.values()],
       forwarded,
       dropped,
