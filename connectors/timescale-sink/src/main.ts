@@ -106,6 +106,7 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
       // otherwise waits for n records while each arrives within the timeout), which is how the
       // runner knows that nothing more is ready and writes at once.
       'enable.partition.eof': true,
+      'fetch.wait.max.ms': config.SINK_FETCH_WAIT_MAX_MS,
     },
   );
   const dlq = createRdkafkaProducer(kafka);
@@ -120,6 +121,7 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
     topicPrefix: config.SINK_TOPIC_PREFIX,
     batchSize: config.SINK_BATCH_SIZE,
     lingerMs: config.SINK_LINGER_MS,
+    minLingerMs: config.SINK_MIN_LINGER_MS,
     maxBackoffMs: config.SINK_MAX_BACKOFF_MS,
     instruments,
     logger: log,

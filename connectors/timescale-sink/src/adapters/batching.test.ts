@@ -80,3 +80,36 @@ describe('collectWhileArriving', () => {
     expect(await collectWhileArriving(idle.consumer, { ...options, stopped: () => stop })).toEqual([]);
   });
 });
+
+describe('collectWhileArriving, held or behind a busy writer', () => {
+  it('keeps gathering for minLingerMs after the first record even when polls find nothing', async () => {
+    const { consumer, polls } = scripted([records(0, 1), [], { afterMs: 5, records: records(1, 1) }, []]);
+    const batch = await collectWhileArriving(consumer, { ...options, minLingerMs: 40 });
+    expect(batch.map((r) => r.offset)).toEqual(['0', '1']);
+    // While held, a poll may wait for the rest of the minimum linger, not only the arrival gap.
+    expect(polls[1]!.timeoutMs).toBeGreaterThan(5);
+  });
+
+  it('never holds a batch longer than lingerMs', async () => {
+    // A minimum linger beyond the test's timeout: only lingerMs can end this batch.
+    const { consumer } = scripted([records(0, 1)]);
+    const batch = await collectWhileArriving(consumer, { ...options, lingerMs: 20, minLingerMs: 60_000 });
+    expect(batch).toHaveLength(1);
+  });
+
+  it('keeps gathering while the writer is busy, and hands the batch over once it is free', async () => {
+    let busy = true;
+    setTimeout(() => (busy = false), 60);
+    // Records after two empty polls still join the batch; the linger (beyond the test's timeout)
+    // cannot be what ends it.
+    const { consumer } = scripted([records(0, 1), [], [], { afterMs: 20, records: records(1, 2) }, []]);
+    const batch = await collectWhileArriving(consumer, { ...options, lingerMs: 60_000, busy: () => busy });
+    expect(batch.map((r) => r.offset)).toEqual(['0', '1', '2']);
+    expect(busy).toBe(false);
+  });
+
+  it('ends at the first empty poll when the writer is idle', async () => {
+    const { consumer } = scripted([records(0, 1), [], records(1, 1)]);
+    expect(await collectWhileArriving(consumer, { ...options, busy: () => false })).toHaveLength(1);
+  });
+});

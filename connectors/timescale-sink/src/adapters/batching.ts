@@ -8,6 +8,17 @@ export interface CollectWhileArrivingOptions {
   readonly lingerMs: number;
   /** Longest wait for the next record; a poll that finds nothing within it ends the batch. */
   readonly arrivalGapMs: number;
+  /**
+   * Time a batch keeps gathering after its first record even when nothing more arrives (at most
+   * `lingerMs`; default 0). A few milliseconds let a trickle of records share one transaction.
+   */
+  readonly minLingerMs?: number;
+  /**
+   * True while the previous batch is still being written: the batch keeps gathering (up to
+   * `maxRecords` or `lingerMs`) instead of ending at the first empty poll, because it could not
+   * be written earlier anyway. Default: never busy.
+   */
+  readonly busy?: () => boolean;
   /** Checked between polls: a stopping consumer returns what it has. */
   readonly stopped: () => boolean;
   /** A failed poll is reported here; the batch in hand is returned. */
@@ -17,11 +28,11 @@ export interface CollectWhileArrivingOptions {
 /**
  * The next batch of a sink: waits for a record, takes what is ready, then keeps polling only while
  * records keep arriving (each poll waits at most `arrivalGapMs`), up to `maxRecords` or `lingerMs`
- * after the first one. A record reaching a quiet sink is written at once instead of waiting out a
- * fixed linger; under load, the records arriving while the previous batch is written make the next
- * one larger. Needs a consumer whose poll returns once its partitions are drained (librdkafka's
- * enable.partition.eof), or a poll would wait for more while records trickle in. Returns an empty
- * batch only when stopping.
+ * after the first one. A record reaching a quiet sink is written at once (or after `minLingerMs`)
+ * instead of waiting out a fixed linger; under load, the records arriving while the previous batch
+ * is written (`busy`) make the next one larger. Needs a consumer whose poll returns once its
+ * partitions are drained (librdkafka's enable.partition.eof), or a poll would wait for more while
+ * records trickle in. Returns an empty batch only when stopping.
  */
 export async function collectWhileArriving(consumer: ConsumerPort, opts: CollectWhileArrivingOptions): Promise<IncomingRecord[]> {
   const batch = await collectBatch(consumer, {
@@ -30,18 +41,25 @@ export async function collectWhileArriving(consumer: ConsumerPort, opts: Collect
     stopped: opts.stopped,
     onPollError: opts.onPollError,
   });
-  const deadline = performance.now() + opts.lingerMs;
+  const started = performance.now();
+  const deadline = started + opts.lingerMs;
+  const holdUntil = started + Math.min(opts.minLingerMs ?? 0, opts.lingerMs);
+  const busy = opts.busy ?? (() => false);
   while (batch.length > 0 && batch.length < opts.maxRecords && !opts.stopped()) {
-    const leftMs = Math.floor(deadline - performance.now());
+    const now = performance.now();
+    const leftMs = Math.floor(deadline - now);
     if (leftMs < 1) break;
+    // Held (minimum linger): one poll may wait for the rest of it. Writer busy: short polls, so
+    // the batch is handed over soon after the writer is free.
+    const waitMs = now < holdUntil ? Math.max(1, Math.ceil(holdUntil - now)) : opts.arrivalGapMs;
     let more: IncomingRecord[];
     try {
-      more = await consumer.poll(opts.maxRecords - batch.length, Math.min(opts.arrivalGapMs, leftMs));
+      more = await consumer.poll(opts.maxRecords - batch.length, Math.min(waitMs, leftMs));
     } catch (err) {
       opts.onPollError(err);
       break; // write what is in hand; the next batch polls again
     }
-    if (more.length === 0) break;
+    if (more.length === 0 && performance.now() >= holdUntil && !busy()) break;
     batch.push(...more);
   }
   return batch;

@@ -25,6 +25,11 @@ export interface SinkRunnerOptions {
    * when its partitions are drained (librdkafka's enable.partition.eof).
    */
   readonly lingerMs: number;
+  /**
+   * Time a batch keeps gathering after its first record even when nothing more is ready (default
+   * 0): a trickle of records shares a transaction, at the cost of this much latency.
+   */
+  readonly minLingerMs?: number;
   readonly maxBackoffMs: number;
   readonly instruments: SinkInstruments;
   readonly logger: Logger;
@@ -207,29 +212,55 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
     logger.warn({ code: e.code, err: e.message }, 'poll failed');
   };
 
+  // True while a batch is being written (and committed): the next batch is gathered meanwhile.
+  let writing = false;
+  const collect = (): Promise<IncomingRecord[]> =>
+    collectWhileArriving(consumer, {
+      maxRecords: opts.batchSize,
+      lingerMs: opts.lingerMs,
+      minLingerMs: opts.minLingerMs ?? 0,
+      arrivalGapMs: ARRIVAL_GAP_MS,
+      busy: () => writing,
+      stopped: () => stopping,
+      onPollError,
+    });
+
+  /**
+   * Pipelined: while one batch is written, the next is collected, so the records that arrive
+   * meanwhile wait in hand rather than behind a fetch, and a batch goes to Postgres as soon as
+   * the previous one has committed. Batches are still written and their offsets committed one at
+   * a time, in order; a batch collected but not yet written is never committed (a stop or a crash
+   * re-delivers it). While Postgres is away at most that one batch is polled ahead.
+   */
   async function loop(): Promise<void> {
+    let next = collect();
     while (!stopping) {
-      const batch = await collectWhileArriving(consumer, {
-        maxRecords: opts.batchSize,
-        lingerMs: opts.lingerMs,
-        arrivalGapMs: ARRIVAL_GAP_MS,
-        stopped: () => stopping,
-        onPollError,
-      });
-      // An unexpected error must not end the loop silently: the batch is tried again (every
-      // step is idempotent) and /ready reports the problem meanwhile.
-      for (let attempt = 1; batch.length > 0 && !stopping; attempt++) {
-        try {
-          await handleBatch(batch);
-          break;
-        } catch (err) {
-          healthy = false;
-          const delayMs = backoffDelayMs(Math.min(attempt, 20), { initialDelayMs: 500, maxDelayMs: opts.maxBackoffMs });
-          logger.error({ attempt, delayMs, err: (err as Error).message }, 'batch failed; trying it again');
-          await sleep(delayMs, abort.signal).catch(() => undefined);
+      const batch = await next;
+      if (batch.length === 0) {
+        next = collect();
+        continue;
+      }
+      writing = true;
+      next = collect();
+      try {
+        // An unexpected error must not end the loop silently: the batch is tried again (every
+        // step is idempotent) and /ready reports the problem meanwhile.
+        for (let attempt = 1; !stopping; attempt++) {
+          try {
+            await handleBatch(batch);
+            break;
+          } catch (err) {
+            healthy = false;
+            const delayMs = backoffDelayMs(Math.min(attempt, 20), { initialDelayMs: 500, maxDelayMs: opts.maxBackoffMs });
+            logger.error({ attempt, delayMs, err: (err as Error).message }, 'batch failed; trying it again');
+            await sleep(delayMs, abort.signal).catch(() => undefined);
+          }
         }
+      } finally {
+        writing = false;
       }
     }
+    await next; // returns at once when stopping; its records are not committed
   }
 
   const done = loop().catch((err: unknown) => {
