@@ -7,6 +7,7 @@
 //   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500 --batch-max 500 --transaction-interval 50
 //   (--no-kafka-perf skips ConsumerPerformance, e.g. for back-to-back CPU comparisons)
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,8 +81,18 @@ async function main(): Promise<void> {
   const t = await createStreamsTestEnv(100);
   try {
     // 1. A backlog of raw records (5% duplicate message_ids, as devices retrying do).
+    // Each with the headers the MQTT bridge sets (message and device id, the traceparent of its
+    // mqtt.receive span): the processor parses, continues and re-emits them for every record.
     const workload = makeWorkload(t.devices, records, { duplicateRate: 0.05, invalidRate: 0 });
-    await produceRaw(t, workload.inputs);
+    const withHeaders = workload.inputs.map((input) => ({
+      ...input,
+      headers: {
+        message_id: input.value?.message_id ?? '',
+        device_id: input.key,
+        traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+      },
+    }));
+    await produceRaw(t, withHeaders);
 
     // 2. Kafka's own consumer on the same topic: the ceiling of merely reading it.
     const kafkaPerf = process.argv.includes('--no-kafka-perf')

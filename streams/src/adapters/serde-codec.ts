@@ -10,8 +10,10 @@ export function createSerdeCodec(
   serde: Serde,
   schemas: { input: AvroSchema; outputByTopic: ReadonlyMap<string, AvroSchema> },
 ): RecordCodec {
+  // One options object for every record.
+  const decodeOptions = { readerSchema: schemas.input };
   return {
-    decode: async (bytes) => (await serde.decode(bytes, { readerSchema: schemas.input })).value,
+    decode: async (bytes) => (await serde.decode(bytes, decodeOptions)).value,
     encode: (topic, value) => serde.encode(`${topic}-value`, value as never, { schema: schemas.outputByTopic.get(topic) }),
   };
 }

@@ -40,12 +40,29 @@ export function createRecordTracer(pipeline: string, tracer: Tracer = trace.getT
         parent,
       );
       const ctx = trace.setSpan(parent, span);
-      return endWith(span, async () => {
+      if (!span.isRecording()) {
+        // Nothing about this span is recorded (no exporter, or a trace the sampler dropped): it
+        // only has to reach the outputs' headers. Its steps get no spans either (see `step`), so
+        // the processors need not run inside its context, which would cost an async-context
+        // switch per record.
+        const result = await fn();
+        const headers: Record<string, string | Buffer> = { ...record.headers };
+        injectTraceHeaders(ctx, headers);
+        return { result, headers };
+      }
+      // Inline rather than through endWith: one closure and one promise less per record.
+      try {
         const result = await context.with(ctx, fn);
         const headers: Record<string, string | Buffer> = { ...record.headers };
         injectTraceHeaders(ctx, headers);
         return { result, headers };
-      });
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
     },
     step<T>(name: string, fn: () => Promise<T>) {
       // A record span that is not recording (no exporter, or a trace the sampler dropped) would

@@ -92,6 +92,21 @@ describe('batch handler', () => {
     expect(res.outputs[0]?.headers?.['zenthos.source']).toBeUndefined();
   });
 
+  it('reports step times once per batch and step, over the records that reached the step', async () => {
+    const observed: Array<[string, number]> = [];
+    const timed = createBatchHandler(
+      { pipeline: 'p', steps, sinkTopics: ['out'], dlqTopic: 'dlq' },
+      { codec: jsonCodec, clock: { nowMs: () => 0 }, observeStep: (processor, ms) => observed.push([processor, ms]) },
+    );
+    // 'check' sees 4 records (one fails to decode), dead-letters one: 'double' and 'even' see 3.
+    await timed([rec(0, 1, { n: 1 }), rec(0, 2, { n: -1 }), rec(0, 3, 'not json'), rec(0, 4, { n: 4 }), rec(0, 5, { n: 3 })]);
+    expect(observed.map(([name]) => name).sort()).toEqual(['check', 'double', 'even']);
+    for (const [, ms] of observed) expect(ms).toBeGreaterThanOrEqual(0);
+    observed.length = 0;
+    await timed([rec(0, 6, 'not json')]);
+    expect(observed).toEqual([]);
+  });
+
   it('fails the whole batch on a retriable error instead of skipping a record', async () => {
     const down = createBatchHandler(
       {

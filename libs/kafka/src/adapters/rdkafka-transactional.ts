@@ -1,6 +1,6 @@
 import { KafkaConsumer, Producer, type LibrdKafkaError, type MessageHeader } from 'node-rdkafka';
 import { ZenthosError } from '@zenthos/core';
-import type { CommitPosition, KafkaClientSettings, OutgoingRecord } from '../port';
+import type { CommitPosition, HeaderValue, KafkaClientSettings, OutgoingRecord } from '../port';
 import type { PartitionLag, RebalanceEvent, TransactionalPipe } from '../transactions';
 import { toIncoming, type RdkafkaProperties } from './rdkafka';
 
@@ -119,7 +119,12 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
   const runTransaction = async (records: readonly OutgoingRecord[], positions: readonly CommitPosition[]): Promise<void> => {
     await call('beginTransaction', (cb) => producer.beginTransaction(cb));
     for (const r of records) {
-      const headers: MessageHeader[] | undefined = r.headers ? Object.entries(r.headers).map(([k, v]) => ({ [k]: v })) : undefined;
+      // for…in over the headers: no entries array and key/value pair per header and record.
+      let headers: MessageHeader[] | undefined;
+      if (r.headers) {
+        headers = [];
+        for (const k in r.headers) headers.push({ [k]: r.headers[k] as HeaderValue });
+      }
       for (;;) {
         try {
           producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, undefined, headers);

@@ -1,0 +1,54 @@
+import { context, trace } from '@opentelemetry/api';
+import type { IncomingRecord } from '@zenthos/kafka';
+import { initTelemetry } from '@zenthos/telemetry';
+import { createRecordTracer } from './tracing';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT_SPAN_ID = '00f067aa0ba902b7';
+
+const rec = (headers: Record<string, Buffer>): IncomingRecord => ({
+  topic: 'in',
+  partition: 0,
+  offset: '7',
+  key: Buffer.from('k'),
+  value: Buffer.from('v'),
+  headers,
+  timestampMs: 1,
+});
+
+// Without exporters the service's tracer records nothing: its spans only carry context.
+const telemetry = initTelemetry({ serviceName: 'streams-test', env: {}, registerGlobal: false });
+afterAll(() => telemetry.shutdown());
+
+describe('record tracer without a recording span', () => {
+  const tracer = createRecordTracer('telemetry', telemetry.tracer);
+
+  it.each([
+    ['sampled', '01'],
+    ['not sampled', '00'],
+  ])('continues the %s trace of the record in the output headers, with a span id of its own', async (_name, flags) => {
+    const input = rec({ traceparent: Buffer.from(`00-${TRACE_ID}-${PARENT_SPAN_ID}-${flags}`), 'zenthos.message_id': Buffer.from('m') });
+    const { result, headers } = await tracer.record(input, async () => 42);
+    expect(result).toBe(42);
+    expect(headers['zenthos.message_id']?.toString()).toBe('m');
+    const [version, traceId, spanId, outFlags] = String(headers.traceparent).split('-');
+    expect([version, traceId, outFlags]).toEqual(['00', TRACE_ID, flags]);
+    expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(spanId).not.toBe(PARENT_SPAN_ID);
+    // The source record's headers are not modified.
+    expect(input.headers.traceparent?.toString()).toBe(`00-${TRACE_ID}-${PARENT_SPAN_ID}-${flags}`);
+  });
+
+  it('starts a new trace for a record without one', async () => {
+    const { headers } = await tracer.record(rec({}), async () => undefined);
+    expect(String(headers.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  });
+
+  it('runs steps without spans and passes failures through', async () => {
+    const seen = await tracer.record(rec({}), () =>
+      tracer.step('validate', async () => trace.getSpan(context.active())?.isRecording() ?? false),
+    );
+    expect(seen.result).toBe(false);
+    await expect(tracer.record(rec({}), async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  });
+});
