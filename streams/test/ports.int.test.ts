@@ -48,6 +48,22 @@ describe.each([
     expect(results.filter((r) => r.firstSeen)).toHaveLength(1);
   });
 
+  it('keeps each owner whole when claims of one tick share part of it or differ in window', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    // Made in the same tick: one batch for the Redis store, whose owners share the prefix "t/0/1".
+    const first = await Promise.all([store.claim(a, 't/0/1', 60_000), store.claim(b, 't/0/12', 60_000), store.claim(c, 'u/1/1', 30_000)]);
+    expect(first.map((r) => r.firstSeen)).toEqual([true, true, true]);
+    const again = await Promise.all([
+      store.claim(a, 't/0/1', 60_000),
+      store.claim(a, 't/0/12', 60_000),
+      store.claim(b, 't/0/12', 60_000),
+      store.claim(b, 't/0/1', 60_000),
+      store.claim(c, 'u/1/1', 30_000),
+      store.claim(c, 't/0/1', 60_000),
+    ]);
+    expect(again.map((r) => r.firstSeen)).toEqual([true, false, true, false, true, false]);
+  });
+
   it('forgets an id after the window', async () => {
     const id = randomUUID();
     await store.claim(id, 't/0/1', 1_000);
