@@ -99,6 +99,15 @@ describe('serde', () => {
     expect((await serde.decode(bytes)).value).toEqual({ a: 7, gone: 'bye' });
   });
 
+  it('decodes with a reader schema that differs from the writer only outside its canonical form', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const writer = { type: 'record', name: 'Reading', fields: [{ name: 'a', type: 'int' }] };
+    const reader = { type: 'record', name: 'Reading', doc: 'a reading', fields: [{ name: 'a', type: 'int', doc: 'the value' }] };
+    const bytes = await serde.encode('demo-value', { a: 7 }, { schema: writer });
+    for (let i = 0; i < 2; i++) expect((await serde.decode(bytes, { readerSchema: reader })).value).toEqual({ a: 7 });
+    expect(await codeOf(serde.decode(bytes.subarray(0, bytes.length - 1), { readerSchema: reader }))).toBe('ZEN_DECODE_TRUNCATED');
+  });
+
   it('refuses a reader schema that cannot read the writer', async () => {
     const serde = createSerdeWith(createMemoryRegistryClient());
     const bytes = await serde.encode('demo-value', 'text', { schema: 'string' });

@@ -90,7 +90,11 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
   const unknownIdUntil = new Map<number, number>();
   const idBySubjectSchema = new Map<string, Promise<{ id: number; type: Type }>>();
   const latestBySubject = new Map<string, Promise<string>>();
-  const resolvers = new Map<string, Resolver>();
+  // Per reader type, per writer id: the resolver, or null when the writer's schema is the
+  // reader's in canonical form (it decodes to the same values, no resolution needed). Keyed by
+  // objects, not by `id + schema text`: a key string per record meant concatenating and hashing
+  // the whole reader schema text on every decode.
+  const resolversByReader = new WeakMap<Type, Map<number, Resolver | null>>();
 
   const typeFor = (text: string): Type => {
     let type = typesByText.get(text);
@@ -218,14 +222,14 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
       let reader = writer;
       let resolver: Resolver | undefined;
       if (options.readerSchema !== undefined) {
-        const readerText = textOf(options.readerSchema);
-        reader = typeFor(readerText);
-        if (reader !== writer) {
-          const key = `${schemaId}\u0000${readerText}`;
-          resolver = resolvers.get(key);
-          if (resolver === undefined) {
+        const readerType = typeFor(textOf(options.readerSchema));
+        if (readerType !== writer) {
+          let byWriter = resolversByReader.get(readerType);
+          if (byWriter === undefined) resolversByReader.set(readerType, (byWriter = new Map()));
+          let known = byWriter.get(schemaId);
+          if (known === undefined) {
             try {
-              resolver = reader.createResolver(writer);
+              known = writer.equals(readerType) ? null : readerType.createResolver(writer);
             } catch (err) {
               throw new ZenthosError(
                 'ZEN_SCHEMA_INCOMPATIBLE',
@@ -236,7 +240,11 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
                 },
               );
             }
-            resolvers.set(key, resolver);
+            byWriter.set(schemaId, known);
+          }
+          if (known !== null) {
+            reader = readerType;
+            resolver = known;
           }
         }
       }
