@@ -51,6 +51,8 @@ export interface LoadFigures {
    * generator, so it counts in the end-to-end rate.
    */
   readonly kafkaCpuUsPerMessage: number;
+  /** The target's CPU time per message by thread group (main JavaScript thread, librdkafka, the rest). */
+  readonly threadCpuUsPerMessage: { readonly main: number; readonly librdkafka: number; readonly other: number };
 }
 
 /** Result of {@link runBridgeBench}. */
@@ -87,6 +89,29 @@ const cpuSecondsOf = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 };
+/**
+ * utime + stime of a process's threads in three groups (/proc/<pid>/task/<tid>/stat): the
+ * JavaScript main thread (tid = pid), librdkafka's threads (named `rdk:…`) and the rest (V8 GC
+ * and compiler, libuv pool): where a change moved the cost.
+ */
+const threadCpuSecondsOf = (pid: number): { main: number; librdkafka: number; other: number } => {
+  const sums = { main: 0, librdkafka: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    if (Number(tid) === pid) sums.main += seconds;
+    else if (name.startsWith('rdk:')) sums.librdkafka += seconds;
+    else sums.other += seconds;
+  }
+  return sums;
+};
 /** Peak resident set size (VmHWM) in MiB. */
 const rssPeakMiBOf = (pid: number): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -111,12 +136,14 @@ interface CpuMarks {
   readonly target: number;
   readonly generator: number;
   readonly kafka: number;
+  readonly threads: ReturnType<typeof threadCpuSecondsOf>;
 }
 
 const cpuMarks = (pid: number, kafkaPid: number | undefined): CpuMarks => {
   const own = process.cpuUsage();
   return {
     target: cpuSecondsOf(pid),
+    threads: threadCpuSecondsOf(pid),
     generator: (own.user + own.system) / 1e6,
     kafka: kafkaPid === undefined ? Number.NaN : cpuSecondsOf(kafkaPid),
   };
@@ -178,6 +205,11 @@ const figures = (
     rssPeakMiB: rssPeakMiBOf(pid),
     generatorCpuUsPerMessage: ((after.generator - before.generator) * 1e6) / sorted.length,
     kafkaCpuUsPerMessage: ((after.kafka - before.kafka) * 1e6) / sorted.length,
+    threadCpuUsPerMessage: {
+      main: ((after.threads.main - before.threads.main) * 1e6) / sorted.length,
+      librdkafka: ((after.threads.librdkafka - before.threads.librdkafka) * 1e6) / sorted.length,
+      other: ((after.threads.other - before.threads.other) * 1e6) / sorted.length,
+    },
   };
 };
 
@@ -351,6 +383,7 @@ if (require.main === module) {
         [
           `bridge benchmark: ${r.options.clients} clients × ${r.options.messages} QoS 1 publishes, window ${r.options.window} (load average ${r.loadAverage.toFixed(1)} on ${r.cpus} CPUs)`,
           row('bridge (acked by Kafka)', r.bridge),
+          `  bridge threads: main ${r.bridge.threadCpuUsPerMessage.main.toFixed(0)} µs/msg, librdkafka ${r.bridge.threadCpuUsPerMessage.librdkafka.toFixed(0)} µs/msg, other ${r.bridge.threadCpuUsPerMessage.other.toFixed(0)} µs/msg`,
           row('mosquitto (pub→sub)', r.mosquitto),
           `ratio bridge / mosquitto: ${r.ratio.toFixed(2)}`,
           '',
