@@ -54,6 +54,18 @@ export interface PublishHandler {
   handle(publish: DevicePublish, kind: MessageKind): Promise<void>;
 }
 
+/**
+ * How much of one connection may wait for Kafka before its socket is no longer read: at most
+ * this many publishes or payload bytes (plus the rest of the chunk that crossed the bound, at
+ * most one socket read). Reading every chunk as it comes while a client's usual window is in
+ * flight, instead of pausing after each chunk until all of its publishes are answered, saves a
+ * stop/start of the socket per chunk and lets the next publishes join the same Kafka batch; the
+ * bridge-wide bound stays BRIDGE_MAX_IN_FLIGHT.
+ */
+export const PENDING_PUBLISHES_MAX = 256;
+/** See {@link PENDING_PUBLISHES_MAX}. */
+export const PENDING_BYTES_MAX = 64 * 1024;
+
 // MQTT 5 §3.4.2.1 PUBACK / §3.5.2.1 PUBREC reason codes of a refused PUBLISH.
 const NOT_AUTHORIZED = 0x87;
 const TOPIC_NAME_INVALID = 0x90;
@@ -101,35 +113,74 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
   // Bounded by the 16-bit packet id space; an entry is taken when aedes handles the packet.
   const userProperties = new Map<number, Record<string, string | string[]>>();
   let violated = false;
-  // Publishes taken by the handler and not yet answered; reading waits while there are any.
+  // Publishes taken by the handler and not yet answered, and their payload bytes; reading waits
+  // while they reach PENDING_PUBLISHES_MAX or PENDING_BYTES_MAX.
   let pending = 0;
+  let pendingBytes = 0;
   // Who holds the socket paused: aedes (its readable side is full) or unanswered publishes.
   let aedesFull = false;
+  let held = false;
   let keepAlive: NodeJS.Timeout | undefined;
-  // PUBACKs are written one by one (by takePublish, or by aedes); corking until the check phase
-  // of this event-loop turn turns the answers of one Kafka delivery batch into a single writev
-  // instead of a syscall per packet. Not the next tick: node-rdkafka hands each delivery report
-  // to JavaScript in its own callback scope, which drains the tick queue after every report, so
-  // a tick-long cork held one PUBACK (measured: one writev per message at 20 clients × window 10).
+  // Answers are gathered until the check phase of this event-loop turn, so the PUBACKs of one
+  // Kafka delivery batch leave in a single write instead of a syscall per packet. Not the next
+  // tick: node-rdkafka hands each delivery report to JavaScript in its own callback scope, which
+  // drains the tick queue after every report, so a tick-long wait held one PUBACK (measured: one
+  // writev per message at 20 clients × window 10). Successful PUBACKs, the bulk, are queued as
+  // bare packet ids and written as one buffer of 4-byte packets: no Buffer, write request and
+  // writev entry per message. Other bytes (aedes' packets, refusals) keep their place in the
+  // order behind the PUBACKs queued before them.
+  let ackIds: number[] = [];
+  let flushScheduled = false;
+  const flushAcks = (): void => {
+    if (ackIds.length === 0) return;
+    const ids = ackIds;
+    ackIds = [];
+    // MQTT 3.1.1 §3.4: PUBACK = type 4, remaining length 2, packet id. The same four bytes are a
+    // successful MQTT 5 PUBACK (§3.4.2.1: reason code 0 without properties may be left out).
+    const out = Buffer.allocUnsafe(4 * ids.length);
+    for (let i = 0, o = 0; i < ids.length; i++, o += 4) {
+      const id = ids[i] as number;
+      out[o] = 0x40;
+      out[o + 1] = 0x02;
+      out[o + 2] = id >> 8;
+      out[o + 3] = id & 0xff;
+    }
+    if (!socket.destroyed) socket.write(out);
+  };
   let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
+  const flush = (): void => {
+    flushScheduled = false;
+    // The queued PUBACKs came before any bytes corked behind them.
+    flushAcks();
+    if (corked) {
+      corked = false;
+      socket.uncork();
+    }
+  };
+  const schedule = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
   };
   const send = (bytes: Buffer): boolean => {
+    flushAcks();
     if (!corked) {
       corked = true;
       socket.cork();
-      setImmediate(uncork);
+      schedule();
     }
     return socket.write(bytes);
+  };
+  const sendPuback = (messageId: number): void => {
+    ackIds.push(messageId);
+    schedule();
   };
 
   const stream = new Duplex({
     allowHalfOpen: false,
     read() {
       aedesFull = false;
-      if (pending === 0) socket.resume();
+      if (!held) socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
       if (!v4Out) {
@@ -147,7 +198,7 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     },
     destroy(err, callback) {
       // Aedes closes right after its last answer (a refusing CONNACK): send what is corked first.
-      if (corked) uncork();
+      if (flushScheduled) flush();
       socket.destroy();
       callback(err);
     },
@@ -175,25 +226,33 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     socket.pause();
   };
 
-  // MQTT 3.1.1 §3.4: PUBACK = type 4, remaining length 2, packet id. The same four bytes are a
-  // successful MQTT 5 PUBACK (§3.4.2.1: reason code 0 without properties may be left out).
-  const puback = (messageId: number): Buffer => Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]);
-
   // MQTT 3.1.1 and 5 §4.6: PUBACKs go out in the order their PUBLISHes came in, so an
   // acknowledgement (a refusal is immediate, an accepted message waits for Kafka) waits for
-  // those of earlier QoS 1 publishes of this connection. At most one entry per unanswered publish.
-  const acks: Array<{ bytes: Buffer | undefined }> = [];
-  const ackInOrder = (slot: { bytes: Buffer | undefined }, bytes: Buffer): void => {
-    slot.bytes = bytes;
-    while (acks.length > 0 && (acks[0] as { bytes: Buffer | undefined }).bytes !== undefined) {
-      const head = acks.shift() as { bytes: Buffer };
-      if (!socket.destroyed) send(head.bytes);
+  // those of earlier QoS 1 publishes of this connection. At most one entry per unanswered
+  // publish; `refusal` holds the bytes of a negative PUBACK, `messageId` that of a successful one.
+  interface AckSlot {
+    done: boolean;
+    readonly messageId: number;
+    readonly refusal: Buffer | undefined;
+  }
+  const acks: AckSlot[] = [];
+  const ackInOrder = (slot: AckSlot): void => {
+    slot.done = true;
+    while (acks.length > 0 && (acks[0] as AckSlot).done) {
+      const head = acks.shift() as AckSlot;
+      if (socket.destroyed) continue;
+      if (head.refusal) send(head.refusal);
+      else sendPuback(head.messageId);
     }
   };
 
-  const settled = (): void => {
+  const settled = (bytes: number): void => {
     pending--;
-    if (pending === 0 && !aedesFull && !socket.destroyed) socket.resume();
+    pendingBytes -= bytes;
+    if (held && pending < PENDING_PUBLISHES_MAX && pendingBytes < PENDING_BYTES_MAX) {
+      held = false;
+      if (!aedesFull && !socket.destroyed) socket.resume();
+    }
   };
 
   /**
@@ -216,9 +275,9 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
         const cmd = qos === 1 ? 'puback' : 'pubrec';
         const refusal = mqttPacket.generate({ cmd, messageId, reasonCode: publishRefusalCode(decision.reason) }, { protocolVersion: 5 });
         if (qos === 1) {
-          const slot = { bytes: undefined };
+          const slot: AckSlot = { done: false, messageId, refusal };
           acks.push(slot);
-          ackInOrder(slot, refusal);
+          ackInOrder(slot);
         } else send(refusal);
       } else {
         // MQTT 3.1.1 has no negative PUBACK, and QoS 0 no acknowledgement: the connection is closed.
@@ -228,16 +287,18 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     }
     if (qos === 2) return false;
     pending++;
-    const slot = qos === 1 && messageId !== undefined ? { bytes: undefined } : undefined;
+    const bytes = payload.byteLength;
+    pendingBytes += bytes;
+    const slot: AckSlot | undefined = qos === 1 && messageId !== undefined ? { done: false, messageId, refusal: undefined } : undefined;
     if (slot) acks.push(slot);
     handler.handle({ topic, qos: qos as 0 | 1, payload, userProperties: userProps }, decision.kind).then(
       () => {
-        if (slot) ackInOrder(slot, puback(messageId as number));
-        settled();
+        if (slot) ackInOrder(slot);
+        settled(bytes);
       },
       () => {
         // No PUBACK: the device sends the message again on its next connection.
-        settled();
+        settled(bytes);
         socket.destroy();
       },
     );
@@ -377,8 +438,12 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
         toAedes(whole ? chunk : frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
       }
     }
-    // Like aedes, read on only once every publish of this chunk is handled (backpressure).
-    if (pending > 0) socket.pause();
+    // Backpressure: no further reads while this connection's unanswered publishes reach the
+    // bounds, so a slow Kafka stops the socket instead of growing memory.
+    if (pending >= PENDING_PUBLISHES_MAX || pendingBytes >= PENDING_BYTES_MAX) {
+      held = true;
+      socket.pause();
+    }
   });
   socket.on('end', () => stream.push(null));
   socket.on('close', () => {
