@@ -57,6 +57,8 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
     createLogger({ service: 'mqtt-bridge', level: config.LOG_LEVEL, mixin: telemetry.logMixin, destination: telemetry.logDestination });
   const metrics = createBridgeMetrics(telemetry.meter);
   const { tracer } = telemetry;
+  // Without a traces endpoint no span leaves the process: see IngestPipelineDeps.spansExported.
+  const spansExported = telemetry.settings.traces !== undefined;
   const topics = topicNames(config.BRIDGE_TOPIC_PREFIX);
   const closers: Array<() => Promise<void>> = [];
   if (ownTelemetry) closers.push(() => ownTelemetry.shutdown());
@@ -95,6 +97,7 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
       limiter: createInFlightLimiter(config.BRIDGE_MAX_IN_FLIGHT),
       metrics,
       tracer,
+      spansExported,
       rules: {
         maxClockSkewS: config.BRIDGE_MAX_CLOCK_SKEW_S,
         maxPayloadBytes: config.BRIDGE_MAX_PACKET_BYTES,
@@ -161,7 +164,7 @@ export async function startBridge(config: BridgeConfig, overrides: BridgeOverrid
           revocationCheckMs: config.BRIDGE_REVOCATION_CHECK_MS,
           ...(scaleOut ? { aedes: scaleOut.aedesOptions } : {}),
         },
-        { auth, pipeline, metrics, logger, tracer, ...(overrides.now ? { now: overrides.now } : {}) },
+        { auth, pipeline, metrics, logger, tracer, spansExported, ...(overrides.now ? { now: overrides.now } : {}) },
       );
       closers.push(() => (broker as AedesBroker).close());
       logger.info({ port: broker.port, tls_port: broker.tlsPort }, 'bridge broker listening');

@@ -123,6 +123,21 @@ describe('publishing telemetry', () => {
     expect(record.headers['traceparent']?.toString()).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
+  it('exports no spans here, so a message without a device trace gets no made-up traceparent', async () => {
+    // This bridge has no OTLP traces endpoint: a trace id it made up would name no exported span.
+    const device = await register('untraced');
+    const client = await connectDevice(device);
+    const payload = telemetryOf(device.id, MODEL);
+    await client.publishAsync(`zenthos/${MODEL}/${device.id}/telemetry`, JSON.stringify(payload), { qos: 1 });
+    const record = await eventually(
+      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
+      20_000,
+      'record',
+    );
+    expect(record.headers[headerNames.deviceId]?.toString()).toBe(device.id);
+    expect(Object.keys(record.headers).sort()).toEqual([headerNames.deviceId, headerNames.messageId].sort());
+  });
+
   it('mosquitto_pub (MQTT 3.1.1 and 5) reaches Kafka the same way', async () => {
     const device = await register('cli');
     for (const version of ['mqttv311', 'mqttv5']) {

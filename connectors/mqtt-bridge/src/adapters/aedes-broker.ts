@@ -45,6 +45,12 @@ export interface AedesBrokerDeps {
   readonly metrics: BridgeMetrics;
   readonly logger: Logger;
   readonly tracer: Tracer;
+  /**
+   * Whether the bridge exports spans (an OTLP traces endpoint is configured; default true).
+   * When it does not, a publish without a device `traceparent` gets no `mqtt.receive` span and
+   * its record no trace headers (see {@link IngestPipelineDeps.spansExported}).
+   */
+  readonly spansExported?: boolean;
   readonly now?: () => number;
 }
 
@@ -115,6 +121,7 @@ const closeServer = (server: Server): Promise<void> => new Promise((resolve) => 
 export async function createAedesBroker(settings: AedesBrokerSettings, deps: AedesBrokerDeps): Promise<AedesBroker> {
   const { auth, pipeline, metrics, logger, tracer } = deps;
   const now = deps.now ?? Date.now;
+  const spansExported = deps.spansExported ?? true;
   const sessions = new WeakMap<Client, Session>();
   const wills = new WeakMap<Client, string | undefined>();
   const live = new Set<Client>();
@@ -131,6 +138,16 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
    */
   const ingest = (client: Client, session: Session, kind: MessageKind, publish: DevicePublish): Promise<void> => {
     const receivedAtMs = now();
+    if (!spansExported && publish.userProperties === undefined) {
+      // No span would be exported and the device sent no trace to continue: no trace id is
+      // made up for the record (see IngestPipelineDeps.spansExported).
+      return pipeline
+        .handle({ topic: publish.topic, payload: publish.payload, identity: session.identity, receivedAtMs, kind })
+        .then(undefined, (err: unknown) => {
+          logger.warn({ err, client_id: client.id, topic: publish.topic }, 'kafka did not take the message; no PUBACK');
+          throw err;
+        });
+    }
     const parent = extractTraceContext(publish.userProperties, context.active());
     const span = tracer.startSpan(
       spanNames.mqttReceive,

@@ -65,6 +65,9 @@ export type IngestPlan =
       readonly headers: Readonly<Record<string, string>>;
     };
 
+/** The dead-letter branch of {@link IngestPlan}. */
+export type DeadLetterPlan = Extract<IngestPlan, { kind: 'deadLetter' }>;
+
 /** Settings of {@link planIngest}. */
 export interface IngestRules extends PayloadRules {
   readonly mqttRoot: string;
@@ -79,7 +82,7 @@ export function deadLetterPlan(
   error: string,
   topics: TopicNames,
   messageId?: string,
-): IngestPlan {
+): DeadLetterPlan {
   return {
     kind: 'deadLetter',
     messageKind,
