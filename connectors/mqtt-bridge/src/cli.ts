@@ -11,7 +11,22 @@ export function registerBridgeCommands(program: Command): void {
     .description(
       'run the MQTT → Kafka bridge: an Aedes broker on BRIDGE_MQTT_PORT (1883) and, with a certificate, TLS on 8883 ' +
         '(or, with MQTT_URL, a shared subscription on that broker); devices authenticate with their token, ' +
-        'publishes are validated, Avro-encoded and acknowledged only after Kafka has them',
+        'publishes are validated, Avro-encoded and acknowledged only after Kafka has them; ' +
+        'it also relays OTA release notifications from Kafka to the devices',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Device → platform: zenthos/{model}/{id}/{telemetry|status|inference|logs} (first level: BRIDGE_MQTT_ROOT) →',
+        '  <BRIDGE_TOPIC_PREFIX>.<kind>.raw (Avro); invalid payloads → <prefix>.dlq with a reason code.',
+        'Platform → device (OTA notification relay, on unless BRIDGE_OTA_NOTIFICATIONS=false):',
+        '  consumes <BRIDGE_TOPIC_PREFIX>.ota.notifications (group BRIDGE_OTA_GROUP_ID) and publishes each',
+        '  notification as JSON to zenthos/{model}/{id}/ota at QoS 1 with retain, on the Aedes broker or on',
+        '  MQTT_URL; offsets are committed only after the broker took the messages.',
+        'Settings come from the environment (see .env.example): KAFKA_BROKERS, SCHEMA_REGISTRY_URL,',
+        '  DATABASE_URL, DEVICE_TOKEN_PUBLIC_KEY, BRIDGE_* (BRIDGE_REDIS_URL for scale-out), OTEL_*.',
+      ].join('\n'),
     )
     .option('--port <port>', 'plain MQTT port (overrides BRIDGE_MQTT_PORT)')
     .option('--mqtt-url <url>', 'external-broker mode on this broker (overrides MQTT_URL)')
