@@ -18,8 +18,8 @@ export function registerBridgeCommands(program: Command): void {
       'after',
       [
         '',
-        'Device → platform: zenthos/{model}/{id}/{telemetry|status|inference|logs} (first level: BRIDGE_MQTT_ROOT) →',
-        '  <BRIDGE_TOPIC_PREFIX>.<kind>.raw (Avro); invalid payloads → <prefix>.dlq with a reason code.',
+        'Device → platform: zenthos/{model}/{id}/{telemetry|status|inference|logs} → <BRIDGE_TOPIC_PREFIX>.<kind>.raw',
+        '  (Avro; the first topic level is BRIDGE_MQTT_ROOT); invalid payloads → <prefix>.dlq with a reason code.',
         'Platform → device (OTA notification relay, on unless BRIDGE_OTA_NOTIFICATIONS=false):',
         '  consumes <BRIDGE_TOPIC_PREFIX>.ota.notifications (group BRIDGE_OTA_GROUP_ID) and publishes each',
         '  notification as JSON to zenthos/{model}/{id}/ota at QoS 1 with retain, on the Aedes broker or on',
