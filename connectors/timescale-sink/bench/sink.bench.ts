@@ -41,6 +41,10 @@ import {
 
 const { AMQP_URL } = loadConfig({ AMQP_URL: commonEnv.AMQP_URL }, process.env);
 const rows = Number(process.argv[2] ?? 50_000);
+// Steps to run (argv[3], comma-separated; default all): copy, kafka, latency, rabbit. Settings the
+// bench does not fix (SINK_MIN_LINGER_MS, SINK_FETCH_WAIT_MAX_MS, ...) reach the sink from the
+// environment, so `SINK_MIN_LINGER_MS=20 node dist/bench/sink.bench.js 50000 latency` compares them.
+const steps = new Set((process.argv[3] ?? 'copy,kafka,latency,rabbit').split(','));
 const batchSize = 5_000;
 const sinkMain = process.env.SINK_BENCH_MAIN ?? join(__dirname, '..', 'src', 'main.js');
 const out = (line: string): void => {
@@ -200,7 +204,7 @@ async function lowLoadLatency(
   registryUrl: string,
   n: number,
   ratePerS: number,
-): Promise<{ p50: number; p95: number; max: number; cpuUsPerRow: number }> {
+): Promise<{ p50: number; p95: number; max: number; cpuUsPerRow: number; idleCpuMsPerS: number }> {
   return withSinkPipeline(registryUrl, async ({ db, prefix, producer }) => {
     const values = telemetryWithDuplicates({ total: n + 1, unique: n + 1, startS: Math.floor(Date.now() / 1000) - 60, minutes: 1 });
     const sink = spawnSink(sinkEnv(db.url, prefix, registryUrl, { SINK_BATCH_SIZE: '5000', SINK_LINGER_MS: '200' }));
@@ -213,6 +217,12 @@ async function lowLoadLatency(
         60_000,
         5,
       );
+      // What the sink costs with nothing to do (fetches, timers, metrics): part of every row's
+      // CPU at a low rate.
+      const idleMs = 3_000;
+      const idle0 = sink.cpuMs();
+      await new Promise((r) => setTimeout(r, idleMs));
+      const idleCpuMsPerS = Math.round(((sink.cpuMs() - idle0) * 1000) / idleMs);
       const acked: number[] = [];
       const seen: number[] = [];
       let done = false;
@@ -257,6 +267,7 @@ async function lowLoadLatency(
         p95: Math.round(quantile(latencies, 0.95)),
         max: Math.round(latencies[latencies.length - 1] ?? NaN),
         cpuUsPerRow,
+        idleCpuMsPerS,
       };
     } finally {
       await sink.stop();
@@ -304,41 +315,48 @@ async function kafkaToRabbit(registryUrl: string, n: number): Promise<number> {
 async function main(): Promise<void> {
   const registry = await startRegistryStub();
   try {
-    out(`sink benchmark: ${fmt(rows)} telemetry rows, batches of ${batchSize}`);
-    const { sink, copy, refreshMs, buckets } = await writerVersusCopy();
-    out(`telemetry_raw via sink writer (COPY + merge)          ${fmt(sink)} rows/s`);
-    out(`telemetry_raw via psql \\copy (same rows)              ${fmt(copy)} rows/s`);
-    out(`ratio sink/COPY                                       ${(sink / copy).toFixed(2)} (aim >= 0.6)`);
-    out(
-      `rollup refresh of those rows (background)             ${fmt(Math.round(refreshMs))} ms, ${fmt(perSecond(rows, refreshMs))} rows/s, ${fmt(buckets)} bucket rows`,
-    );
-    const e2e = await kafkaToPostgres(registry.url, rows);
-    out(
-      `Kafka -> Postgres through the sink (decode + write)   ${fmt(e2e.rowsPerS)} rows/s (${(e2e.rowsPerS / copy).toFixed(2)} of COPY), sink CPU ${e2e.cpuUsPerRow} us/row`,
-    );
-    const latencyRecords = 300;
-    const latencyRate = 50;
-    const latency = await lowLoadLatency(registry.url, latencyRecords, latencyRate);
-    out(
-      `sink latency at ${latencyRate} records/s (ack -> row visible)     p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms; sink CPU ${latency.cpuUsPerRow} us/row`,
-    );
-    const bridged = Math.min(rows, 20_000);
-    const rabbit = await kafkaToRabbit(registry.url, bridged);
-    out(`Kafka -> RabbitMQ bridge with publisher confirms      ${fmt(rabbit)} messages/s (${fmt(bridged)} messages)`);
-    out(
-      JSON.stringify({
-        rows,
+    out(`sink benchmark: ${fmt(rows)} telemetry rows, batches of ${batchSize}; steps ${[...steps].join(', ')}`);
+    const result: Record<string, unknown> = { rows };
+    if (steps.has('copy')) {
+      const { sink, copy, refreshMs, buckets } = await writerVersusCopy();
+      out(`telemetry_raw via sink writer (COPY + merge)          ${fmt(sink)} rows/s`);
+      out(`telemetry_raw via psql \\copy (same rows)              ${fmt(copy)} rows/s`);
+      out(`ratio sink/COPY                                       ${(sink / copy).toFixed(2)} (aim >= 0.6)`);
+      out(
+        `rollup refresh of those rows (background)             ${fmt(Math.round(refreshMs))} ms, ${fmt(perSecond(rows, refreshMs))} rows/s, ${fmt(buckets)} bucket rows`,
+      );
+      Object.assign(result, {
         sinkRowsPerS: sink,
         copyRowsPerS: copy,
         ratio: Number((sink / copy).toFixed(3)),
         rollupRefreshMs: Math.round(refreshMs),
-        kafkaToPostgresRowsPerS: e2e.rowsPerS,
-        kafkaToPostgresCpuUsPerRow: e2e.cpuUsPerRow,
+      });
+    }
+    if (steps.has('kafka')) {
+      const e2e = await kafkaToPostgres(registry.url, rows);
+      out(`Kafka -> Postgres through the sink (decode + write)   ${fmt(e2e.rowsPerS)} rows/s, sink CPU ${e2e.cpuUsPerRow} us/row`);
+      Object.assign(result, { kafkaToPostgresRowsPerS: e2e.rowsPerS, kafkaToPostgresCpuUsPerRow: e2e.cpuUsPerRow });
+    }
+    if (steps.has('latency')) {
+      const latencyRecords = 300;
+      const latencyRate = 50;
+      const latency = await lowLoadLatency(registry.url, latencyRecords, latencyRate);
+      out(
+        `sink latency at ${latencyRate} records/s (ack -> row visible)     p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms; sink CPU ${latency.cpuUsPerRow} us/row (idle ${latency.idleCpuMsPerS} ms/s)`,
+      );
+      Object.assign(result, {
         lowLoadLatencyMs: { ratePerS: latencyRate, p50: latency.p50, p95: latency.p95, max: latency.max },
         lowLoadCpuUsPerRow: latency.cpuUsPerRow,
-        rabbitMessagesPerS: rabbit,
-      }),
-    );
+        idleCpuMsPerS: latency.idleCpuMsPerS,
+      });
+    }
+    if (steps.has('rabbit')) {
+      const bridged = Math.min(rows, 20_000);
+      const rabbit = await kafkaToRabbit(registry.url, bridged);
+      out(`Kafka -> RabbitMQ bridge with publisher confirms      ${fmt(rabbit)} messages/s (${fmt(bridged)} messages)`);
+      result.rabbitMessagesPerS = rabbit;
+    }
+    out(JSON.stringify(result));
   } finally {
     await registry.close();
   }

@@ -22,13 +22,19 @@ export const sinkConfigShape = {
    * Time a batch keeps gathering after its first record even when nothing more is ready (at most
    * SINK_LINGER_MS): a quiet sink writes records in fewer transactions, each this much later.
    */
-  SINK_MIN_LINGER_MS: env.int(0, 0, 60_000),
+  SINK_MIN_LINGER_MS: env.int(20, 0, 60_000),
   /**
    * librdkafka fetch.wait.max.ms: longest time the broker holds a fetch that found nothing. A
    * read_committed fetch is not answered when a transaction commits, only when this runs out, so
    * it bounds how late the sink sees records of transactional producers (the stream processors).
    */
-  SINK_FETCH_WAIT_MAX_MS: env.int(10, 1, 5_000),
+  SINK_FETCH_WAIT_MAX_MS: env.int(25, 1, 5_000),
+  /**
+   * Least time between two Kafka offset commits (0: after every batch). Offsets are always
+   * committed after the database commit; a crash re-delivers at most this much more (the unique
+   * keys absorb it), and a quiet sink does not pay a commit round trip per record.
+   */
+  SINK_COMMIT_INTERVAL_MS: env.int(1_000, 0, 60_000),
   /** Upper bound of the wait between two attempts while Postgres is unavailable. */
   SINK_MAX_BACKOFF_MS: env.int(10_000, 10, 600_000),
   /** Retention of raw rows in days (0 keeps them forever); Timescale policy or dropped partitions. */

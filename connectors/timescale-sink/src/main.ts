@@ -122,6 +122,7 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
     batchSize: config.SINK_BATCH_SIZE,
     lingerMs: config.SINK_LINGER_MS,
     minLingerMs: config.SINK_MIN_LINGER_MS,
+    commitIntervalMs: config.SINK_COMMIT_INTERVAL_MS,
     maxBackoffMs: config.SINK_MAX_BACKOFF_MS,
     instruments,
     logger: log,

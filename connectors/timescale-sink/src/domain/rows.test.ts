@@ -1,5 +1,15 @@
 import type { TelemetryEnriched } from '@zenthos/schemas';
-import { buildTableBatches, columnArrays, copyStatements, copyTextLine, daysOf, insertStatement, tableSpecs } from './rows';
+import {
+  buildTableBatches,
+  columnArrays,
+  copyStatements,
+  copyTextLine,
+  daysOf,
+  insertStatement,
+  isoFromMillis,
+  isoFromSeconds,
+  tableSpecs,
+} from './rows';
 
 const telemetry = (
   id: string,
@@ -120,5 +130,18 @@ describe('COPY text', () => {
       /^INSERT INTO telemetry_raw \(time, message_id, .*\) SELECT .* FROM zenthos_stage_telemetry_raw ON CONFLICT DO NOTHING$/,
     );
     expect(sql.merge).not.toContain('telemetry_sensor_values');
+  });
+});
+
+describe('isoFromMillis and isoFromSeconds', () => {
+  it('write what Date#toISOString writes, whichever second was formatted before', () => {
+    const millis = [
+      0, 1, 999, 1_000, 1_764_460_800_000, 1_764_460_800_007, 1_764_460_800_042, 1_764_460_800_999, 1_764_460_801_000, 1_764_460_800_500,
+      253_402_300_799_999, 253_402_300_800_000, -1, -86_400_001, 1.5,
+    ];
+    for (const ms of millis) expect(isoFromMillis(ms)).toBe(new Date(ms).toISOString());
+    for (const s of [0, 59, 1_764_460_800, 1_764_460_800.25, 1_764_460_801, 1_764_460_800, -5, 253_402_300_800]) {
+      expect(isoFromSeconds(s)).toBe(new Date(s * 1000).toISOString());
+    }
   });
 });
