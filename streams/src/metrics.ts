@@ -4,7 +4,8 @@ import { metricLabels, metricNames, metricOptions } from '@zenthos/telemetry';
 /**
  * The metrics of the stream processors (spec §10), with the names @zenthos/telemetry shares
  * with the dashboards: records per processor and outcome (in = all outcomes, out = forward,
- * dead-lettered = dead_letter), time per processor step, the spec's
+ * dead-lettered = dead_letter), time per processor step (the mean per record of a batch, observed
+ * once per batch and step), the spec's
  * `zenthos.worker.processing_time_ms` per poll batch, dead letters by reason, consumer lag.
  */
 export const streamMetricNames = {
