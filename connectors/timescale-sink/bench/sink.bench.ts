@@ -25,6 +25,9 @@ import { commonEnv, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { deleteTopology, rabbitTopology, startBridge } from '@zenthos/rabbitmq-bridge';
 import { startRegistryStub } from '@zenthos/testing';
+import { contracts } from '@zenthos/schemas';
+import { Producer } from 'node-rdkafka';
+import { enrichedTopic } from '../src/domain/records';
 import { buildTableBatches, columnArrays, tableSpecs } from '../src/domain/rows';
 import { createPostgresWriter } from '../src/adapters/postgres-writer';
 import { createRollupRefresher } from '../src/adapters/rollup-refresher';
@@ -191,6 +194,35 @@ async function kafkaToPostgres(registryUrl: string, n: number): Promise<{ rowsPe
   });
 }
 
+/**
+ * Sends one record per Kafka transaction, as the stream processors' transactional producers do
+ * (their records are visible to the sink's read_committed consumer only once committed); resolves
+ * when the transaction has committed.
+ */
+async function createTransactionalSender(
+  producer: TelemetryProducer,
+): Promise<{ send(prefix: string, values: Parameters<TelemetryProducer['send']>[1]): Promise<void>; close(): Promise<void> }> {
+  const p = new Producer({
+    'metadata.broker.list': stack.KAFKA_BROKERS.join(','),
+    'transactional.id': `zenthos-sink-bench-${process.pid}-${Date.now()}`,
+    'linger.ms': 0,
+  } as never);
+  const call = (fn: (cb: (err: unknown) => void) => void): Promise<void> =>
+    new Promise((resolve, reject) => fn((err) => (err ? reject(err as Error) : resolve())));
+  await call((cb) => p.connect({}, cb));
+  await call((cb) => p.initTransactions(10_000, cb));
+  const schema = contracts['telemetry-enriched'].schema;
+  return {
+    async send(prefix, values) {
+      const topic = enrichedTopic(prefix, 'telemetry');
+      await call((cb) => p.beginTransaction(cb));
+      for (const v of values) p.produce(topic, null, await producer.serde.encode(`${topic}-value`, v, { schema }), v.device_id);
+      await call((cb) => p.commitTransaction(10_000, cb));
+    },
+    close: () => call((cb) => p.disconnect(cb)),
+  };
+}
+
 const quantile = (sorted: readonly number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
@@ -204,6 +236,7 @@ async function lowLoadLatency(
   registryUrl: string,
   n: number,
   ratePerS: number,
+  transactional = false,
 ): Promise<{ p50: number; p95: number; max: number; cpuUsPerRow: number; idleCpuMsPerS: number }> {
   return withSinkPipeline(registryUrl, async ({ db, prefix, producer }) => {
     const values = telemetryWithDuplicates({ total: n + 1, unique: n + 1, startS: Math.floor(Date.now() / 1000) - 60, minutes: 1 });
@@ -241,15 +274,17 @@ async function lowLoadLatency(
           client.release();
         }
       })();
+      const sender = transactional ? await createTransactionalSender(producer) : producer;
       const cpu0 = sink.cpuMs();
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
         const due = t0 + (i * 1000) / ratePerS;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await producer.send(prefix, values.slice(i + 1, i + 2));
+        await sender.send(prefix, values.slice(i + 1, i + 2));
         acked.push(performance.now());
       }
+      if (sender !== producer) await sender.close();
       await waitFor(
         async () => seen.length,
         (c) => c >= n,
@@ -344,10 +379,16 @@ async function main(): Promise<void> {
       out(
         `sink latency at ${latencyRate} records/s (ack -> row visible)     p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms; sink CPU ${latency.cpuUsPerRow} us/row (idle ${latency.idleCpuMsPerS} ms/s)`,
       );
+      const inTransactions = await lowLoadLatency(registry.url, latencyRecords, latencyRate, true);
+      out(
+        `  the same, one Kafka transaction per record (commit -> row visible)  p50 ${inTransactions.p50} ms, p95 ${inTransactions.p95} ms, max ${inTransactions.max} ms; sink CPU ${inTransactions.cpuUsPerRow} us/row`,
+      );
       Object.assign(result, {
         lowLoadLatencyMs: { ratePerS: latencyRate, p50: latency.p50, p95: latency.p95, max: latency.max },
         lowLoadCpuUsPerRow: latency.cpuUsPerRow,
         idleCpuMsPerS: latency.idleCpuMsPerS,
+        lowLoadTransactionalLatencyMs: { ratePerS: latencyRate, p50: inTransactions.p50, p95: inTransactions.p95, max: inTransactions.max },
+        lowLoadTransactionalCpuUsPerRow: inTransactions.cpuUsPerRow,
       });
     }
     if (steps.has('rabbit')) {

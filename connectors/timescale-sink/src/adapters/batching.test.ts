@@ -24,13 +24,18 @@ const scripted = (answers: (IncomingRecord[] | Error | { afterMs: number; record
       polls.push({ max, timeoutMs });
       const next = answers.shift() ?? [];
       if (next instanceof Error) throw next;
+      // Records beyond `max` stay ready for the next poll, as in a real consumer's queue.
+      const take = (ready: IncomingRecord[]): IncomingRecord[] => {
+        if (ready.length > max) answers.unshift(ready.slice(max));
+        return ready.slice(0, max);
+      };
       if ('afterMs' in next) {
         await new Promise((r) => setTimeout(r, next.afterMs));
-        return next.records.slice(0, max);
+        return take(next.records);
       }
       // Nothing ready: a real consumer waits out the timeout (kept short here).
       if (next.length === 0) await new Promise((r) => setTimeout(r, Math.min(timeoutMs, 5)));
-      return next.slice(0, max);
+      return take(next);
     },
   };
   return { consumer, polls };
@@ -43,15 +48,25 @@ describe('collectWhileArriving', () => {
     const { consumer, polls } = scripted([records(0, 2), []]);
     const batch = await collectWhileArriving(consumer, options);
     expect(batch.map((r) => r.offset)).toEqual(['0', '1']);
-    // The second poll waited at most the arrival gap, not the linger.
-    expect(polls.map((p) => p.timeoutMs).slice(1)).toEqual([5]);
+    // The polls after the first waited at most the arrival gap, not the linger.
+    expect(polls.map((p) => p.timeoutMs).slice(1)).toEqual([5, 5]);
   });
 
   it('keeps gathering while records keep arriving, up to maxRecords', async () => {
     const { consumer, polls } = scripted([records(0, 3), records(3, 3), records(6, 3), records(9, 3), records(12, 3)]);
     const batch = await collectWhileArriving(consumer, options);
-    expect(batch).toHaveLength(10);
-    expect(polls.map((p) => p.max)).toEqual([10, 7, 4, 1]);
+    expect(batch.map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    // The first poll asks for one record only: it may wait long, and a poll for many records
+    // returns only once it has them all or nothing more comes.
+    expect(polls.map((p) => p.max)).toEqual([1, 9, 7, 4, 1]);
+  });
+
+  it('asks for at most 250 records per poll, so the linger is looked at between polls', async () => {
+    const { consumer, polls } = scripted([records(0, 1_000)]);
+    const batch = await collectWhileArriving(consumer, { ...options, maxRecords: 600 });
+    expect(batch).toHaveLength(600);
+    expect(batch.map((r) => Number(r.offset))).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(polls.map((p) => p.max)).toEqual([1, 250, 250, 99]);
   });
 
   it('stops gathering after lingerMs even while records keep arriving', async () => {
