@@ -1,4 +1,4 @@
-import type { AvroSchema, Serde } from '@zenthos/schemas';
+import type { AvroSchema, EncodeOptions, Serde } from '@zenthos/schemas';
 import type { RecordCodec } from '../domain/batch';
 
 /**
@@ -12,8 +12,17 @@ export function createSerdeCodec(
 ): RecordCodec {
   // One options object for every record.
   const decodeOptions = { readerSchema: schemas.input };
+  const targets = new Map<string, { subject: string; options: EncodeOptions }>();
   return {
     decode: async (bytes) => (await serde.decode(bytes, decodeOptions)).value,
-    encode: (topic, value) => serde.encode(`${topic}-value`, value as never, { schema: schemas.outputByTopic.get(topic) }),
+    encode: (topic, value) => {
+      // Subject and options built once per topic, not per record.
+      let target = targets.get(topic);
+      if (target === undefined) {
+        target = { subject: `${topic}-value`, options: { schema: schemas.outputByTopic.get(topic) } };
+        targets.set(topic, target);
+      }
+      return serde.encode(target.subject, value as never, target.options);
+    },
   };
 }
