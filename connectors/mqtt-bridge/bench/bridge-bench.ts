@@ -346,7 +346,10 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     const admin = createKafkajs({ brokers, clientId: `${prefix}-admin` }).admin();
     await admin.connect();
     await admin
-      .deleteTopics({ topics: [...messageKinds.map((k) => `${prefix}.${k}.raw`), `${prefix}.dlq`, `_schemas-${prefix}`] })
+      .deleteTopics({
+        // The OTA relay of the bridge creates <prefix>.ota.notifications too.
+        topics: [...messageKinds.map((k) => `${prefix}.${k}.raw`), `${prefix}.dlq`, `${prefix}.ota.notifications`, `_schemas-${prefix}`],
+      })
       .catch(() => undefined);
     await admin.disconnect();
     await registry.stop();
