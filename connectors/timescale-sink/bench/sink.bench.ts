@@ -10,7 +10,9 @@
 //    running as its own process: rows/s and the sink process's CPU time (user + system) per row.
 // 3. The sink's share of end-to-end latency at low load: records produced one at a time at a
 //    steady rate, the time from the producer's acknowledgement until the row is visible in
-//    telemetry_raw (p50 / p95 / max), and CPU per row at that rate.
+//    telemetry_raw (p50 / p95 / max), and CPU per row at that rate; the same with one Kafka
+//    transaction per record, and at 500 records/s in transactions of 25 (the stream processors'
+//    pace: the sink reads read_committed).
 // 4. Kafka → RabbitMQ through the bridge with publisher confirms (messages/s).
 // Each step uses its own temporary database or random topic and queue names, removed afterwards.
 // SINK_BENCH_MAIN=<path to a sink main.js> runs steps 2 and 3 with another build of the sink (a
@@ -236,7 +238,8 @@ async function lowLoadLatency(
   registryUrl: string,
   n: number,
   ratePerS: number,
-  transactional = false,
+  /** Records per Kafka transaction (a transactional producer, as the stream processors); 0: none. */
+  perTransaction = 0,
 ): Promise<{ p50: number; p95: number; max: number; cpuUsPerRow: number; idleCpuMsPerS: number }> {
   return withSinkPipeline(registryUrl, async ({ db, prefix, producer }) => {
     const values = telemetryWithDuplicates({ total: n + 1, unique: n + 1, startS: Math.floor(Date.now() / 1000) - 60, minutes: 1 });
@@ -274,15 +277,18 @@ async function lowLoadLatency(
           client.release();
         }
       })();
-      const sender = transactional ? await createTransactionalSender(producer) : producer;
+      const sender = perTransaction > 0 ? await createTransactionalSender(producer) : producer;
+      const step = Math.max(1, perTransaction);
       const cpu0 = sink.cpuMs();
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n; i += step) {
         const due = t0 + (i * 1000) / ratePerS;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await sender.send(prefix, values.slice(i + 1, i + 2));
-        acked.push(performance.now());
+        const sent = values.slice(i + 1, Math.min(n, i + step) + 1);
+        await sender.send(prefix, sent);
+        const at = performance.now();
+        for (let k = 0; k < sent.length; k++) acked.push(at);
       }
       if (sender !== producer) await sender.close();
       await waitFor(
@@ -379,7 +385,7 @@ async function main(): Promise<void> {
       out(
         `sink latency at ${latencyRate} records/s (ack -> row visible)     p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms; sink CPU ${latency.cpuUsPerRow} us/row (idle ${latency.idleCpuMsPerS} ms/s)`,
       );
-      const inTransactions = await lowLoadLatency(registry.url, latencyRecords, latencyRate, true);
+      const inTransactions = await lowLoadLatency(registry.url, latencyRecords, latencyRate, 1);
       out(
         `  the same, one Kafka transaction per record (commit -> row visible)  p50 ${inTransactions.p50} ms, p95 ${inTransactions.p95} ms, max ${inTransactions.max} ms; sink CPU ${inTransactions.cpuUsPerRow} us/row`,
       );
@@ -390,6 +396,13 @@ async function main(): Promise<void> {
         lowLoadTransactionalLatencyMs: { ratePerS: latencyRate, p50: inTransactions.p50, p95: inTransactions.p95, max: inTransactions.max },
         lowLoadTransactionalCpuUsPerRow: inTransactions.cpuUsPerRow,
       });
+      // The stream processors' pace under moderate load: a transaction every 50 ms.
+      const steady = await lowLoadLatency(registry.url, 2_500, 500, 25);
+      out(
+        `sink latency at 500 records/s, 25 per Kafka transaction (commit -> row visible)  p50 ${steady.p50} ms, p95 ${steady.p95} ms, max ${steady.max} ms; sink CPU ${steady.cpuUsPerRow} us/row`,
+      );
+      result.steadyTransactionalLatencyMs = { ratePerS: 500, perTransaction: 25, p50: steady.p50, p95: steady.p95, max: steady.max };
+      result.steadyTransactionalCpuUsPerRow = steady.cpuUsPerRow;
     }
     if (steps.has('rabbit')) {
       const bridged = Math.min(rows, 20_000);
