@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { isZenthosError } from '@zenthos/core';
+import { installRequestQueueFix } from '@zenthos/kafka';
 import { projectRoot } from './project';
 import { registerStackCommands } from './stack/commands';
 import { registerDbCommands } from '@zenthos/db';
@@ -45,6 +46,8 @@ export function createProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   const dotenv = join(projectRoot(), '.env');
   if (existsSync(dotenv)) process.loadEnvFile(dotenv);
+  // Every kafkajs client of this process (admin clients, the schema registry's log) gets it.
+  installRequestQueueFix();
   try {
     await createProgram().parseAsync(argv);
   } catch (err) {

@@ -1,6 +1,9 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { ZenthosError } from '@zenthos/core';
 import type { Delivery, IncomingRecord, KafkaClientSettings, ProducerPort } from '../port';
+import { installRequestQueueFix } from './kafkajs-request-queue';
+
+installRequestQueueFix();
 
 /** A kafkajs client with its logging silenced (errors surface as rejected promises). */
 export const createKafkajs = (settings: KafkaClientSettings): Kafka =>
