@@ -123,7 +123,16 @@ describe('timescale sink against Kafka and Postgres (plain partitioning path)', 
     };
     await expectViewsMatchRaw();
     if (!timescale) {
-      expect(await createRollupRefresher(db.pool).refresh()).toMatchObject({ kind: 'refreshed' });
+      // The running sink's own refresher may hold the refresh lock at this moment ('busy'): wait it out.
+      const refresher = createRollupRefresher(db.pool);
+      expect(
+        await waitFor(
+          () => refresher.refresh(),
+          (o) => o.kind !== 'busy',
+          60_000,
+          200,
+        ),
+      ).toMatchObject({ kind: 'refreshed' });
       const materialised = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM telemetry_sensor_agg_1m');
       expect(Number(materialised.rows[0]?.n)).toBeGreaterThan(0);
       await expectViewsMatchRaw();
