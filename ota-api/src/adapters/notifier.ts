@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
+import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import { isZenthosError, ZenthosError, type ErrorCode, type Logger } from '@zenthos/core';
 import type { Queryable } from '@zenthos/db';
 import type { OutgoingRecord, ProducerPort } from '@zenthos/kafka';
 import { contracts, type OtaNotification, type Serde } from '@zenthos/schemas';
-import { injectTraceHeaders } from '@zenthos/telemetry';
+import { injectTraceHeaders, traced } from '@zenthos/telemetry';
 import { planNotifications, type NotificationReason, type OtaNotice } from '../domain/notifications';
 import type { LatestContext } from '../domain/release';
 import type { DeviceFacts } from '../domain/rollout';
@@ -101,59 +101,60 @@ export function createKafkaNotifier(opts: KafkaNotifierOptions): ChangeNotifier 
       await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [OFFER_LOCK_CLASS, `${kind}/${deviceModel}`]);
       const before = await opts.loadContext(kind, deviceModel, db);
       return {
-        async send(reason) {
-          const span = tracer.startSpan('ota.notify', {
-            kind: SpanKind.PRODUCER,
-            attributes: {
-              'messaging.system': 'kafka',
-              'messaging.destination.name': topic,
-              'zenthos.ota.kind': kind,
-              'zenthos.device_model': deviceModel,
-              'zenthos.ota.reason': reason,
+        send: (reason) =>
+          traced(
+            tracer,
+            'ota.notify',
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: {
+                'messaging.system': 'kafka',
+                'messaging.destination.name': topic,
+                'zenthos.ota.kind': kind,
+                'zenthos.device_model': deviceModel,
+                'zenthos.ota.reason': reason,
+              },
             },
-          });
-          try {
-            const after = await opts.loadContext(kind, deviceModel, db);
-            const notices = planNotifications(kind, before, after, await devicesOf(db, deviceModel), reason);
-            span.setAttribute('zenthos.ota.notifications', notices.length);
-            const timestamp = Math.floor(nowMs() / 1000);
-            // DESIGN.md: one trace follows a message; the bridge's publish joins this span's trace.
-            const headers = injectTraceHeaders(trace.setSpan(context.active(), span), {});
-            for (let i = 0; i < notices.length; i += chunk) {
-              const records: OutgoingRecord[] = [];
-              for (const n of notices.slice(i, i + chunk)) {
-                const value = toValue(n, timestamp);
-                records.push({
-                  topic,
-                  key: n.deviceId,
-                  value: await serde.encode(subject, value, { schema }),
-                  headers: { ...headers, message_id: value.message_id, device_id: n.deviceId },
-                });
+            async (span) => {
+              try {
+                const after = await opts.loadContext(kind, deviceModel, db);
+                const notices = planNotifications(kind, before, after, await devicesOf(db, deviceModel), reason);
+                span.setAttribute('zenthos.ota.notifications', notices.length);
+                const timestamp = Math.floor(nowMs() / 1000);
+                // DESIGN.md: one trace follows a message; the bridge's publish joins this span's trace.
+                const headers = injectTraceHeaders(trace.setSpan(context.active(), span), {});
+                for (let i = 0; i < notices.length; i += chunk) {
+                  const records: OutgoingRecord[] = [];
+                  for (const n of notices.slice(i, i + chunk)) {
+                    const value = toValue(n, timestamp);
+                    records.push({
+                      topic,
+                      key: n.deviceId,
+                      value: await serde.encode(subject, value, { schema }),
+                      headers: { ...headers, message_id: value.message_id, device_id: n.deviceId },
+                    });
+                  }
+                  await producer.send(records);
+                  opts.onSent?.(kind, reason, records.length);
+                }
+                if (notices.length > 0) logger.info({ kind, deviceModel, reason, devices: notices.length }, 'release notifications sent');
+                return notices.length;
+              } catch (err) {
+                // The change is rolled back and the operator told to try again (503) once Kafka or
+                // the registry is back; anything else keeps its own code.
+                const e =
+                  isZenthosError(err) && !UNAVAILABLE.has(err.code)
+                    ? err
+                    : new ZenthosError(
+                        'ZEN_DEPENDENCY_UNAVAILABLE',
+                        `release notifications could not be handed to Kafka: ${(err as Error).message}`,
+                        true,
+                        { cause: err },
+                      );
+                throw e;
               }
-              await producer.send(records);
-              opts.onSent?.(kind, reason, records.length);
-            }
-            if (notices.length > 0) logger.info({ kind, deviceModel, reason, devices: notices.length }, 'release notifications sent');
-            return notices.length;
-          } catch (err) {
-            // The change is rolled back and the operator told to try again (503) once Kafka or
-            // the registry is back; anything else keeps its own code.
-            const e =
-              isZenthosError(err) && !UNAVAILABLE.has(err.code)
-                ? err
-                : new ZenthosError(
-                    'ZEN_DEPENDENCY_UNAVAILABLE',
-                    `release notifications could not be handed to Kafka: ${(err as Error).message}`,
-                    true,
-                    { cause: err },
-                  );
-            span.recordException(e);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: e.code });
-            throw e;
-          } finally {
-            span.end();
-          }
-        },
+            },
+          ),
       };
     },
     close: () => producer.disconnect(),

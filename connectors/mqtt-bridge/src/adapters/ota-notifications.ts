@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Aedes } from 'aedes';
 import type { MqttClient } from 'mqtt';
-import { context, SpanKind, SpanStatusCode, type Meter, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, type Meter, type Tracer } from '@opentelemetry/api';
 import { backoffDelayMs, isZenthosError, sleep, toZenthosError, ZenthosError, type Logger } from '@zenthos/core';
 import {
   collectBatch,
@@ -15,7 +15,7 @@ import {
   type ProducerPort,
 } from '@zenthos/kafka';
 import { contracts, type OtaNotification, type Serde } from '@zenthos/schemas';
-import { extractTraceContext, metricNames, metricOptions } from '@zenthos/telemetry';
+import { extractTraceContext, metricNames, metricOptions, traced } from '@zenthos/telemetry';
 import { otaTopicOf } from '../domain/topics';
 
 /** Where notifications go: the in-process Aedes broker or the external broker. */
@@ -177,7 +177,8 @@ export async function startOtaNotificationRelay(opts: OtaNotificationRelayOption
     if (message instanceof ZenthosError) return deadLetter(r, message);
     // Continues the OTA API's trace (its `ota.notify` span) carried in the Kafka headers.
     const parent = extractTraceContext(r.headers, context.active());
-    const span = tracer.startSpan(
+    await traced(
+      tracer,
       'mqtt.publish',
       {
         kind: SpanKind.PRODUCER,
@@ -189,19 +190,11 @@ export async function startOtaNotificationRelay(opts: OtaNotificationRelayOption
           'zenthos.ota.kind': value.kind,
         },
       },
+      () => retrying('publishing an OTA notification', () => opts.publisher.publish(message.topic, message.payload)),
       parent,
     );
-    try {
-      await retrying('publishing an OTA notification', () => opts.publisher.publish(message.topic, message.payload));
-      published++;
-      sent.add(1, { kind: value.kind, reason: value.reason });
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
+    published++;
+    sent.add(1, { kind: value.kind, reason: value.reason });
   };
 
   const done = (async () => {
