@@ -40,7 +40,6 @@ export { createStreamMetrics, streamMetricNames, type StreamMetrics, type Record
 export {
   createBatchHandler,
   sourcePosition,
-  noTracer,
   type RecordCodec,
   type RecordTracer,
   type BatchResult,

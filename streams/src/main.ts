@@ -108,7 +108,9 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
     {
       codec: createSerdeCodec(serde, { input, outputByTopic }),
       clock,
-      tracer: createRecordTracer(plan.name, telemetry.tracer),
+      // Without a traces exporter no span of this process reaches a backend: no tracer, and the
+      // records' trace headers pass through unchanged (see createBatchHandler).
+      ...(telemetry.settings.traces !== undefined ? { tracer: createRecordTracer(plan.name, telemetry.tracer) } : {}),
       observeStep: (processor, ms) => metrics.recordStepTime(processor, ms),
     },
   );

@@ -158,7 +158,7 @@ describe('Postgres device registry', () => {
       await expect(away.get('dev-9')).rejects.toMatchObject({ code: 'ZEN_DEPENDENCY_UNAVAILABLE', retriable: true });
       await proxy.restore();
       await waitFor('lookups to work and be cached again', async () => {
-        const d = await away.get('dev-9').catch(() => undefined);
+        const d = await Promise.resolve(away.get('dev-9')).catch(() => undefined);
         return d?.id === 'dev-9' && away.cacheSize() === 1;
       });
       expect(errors).toContain('ZEN_DEPENDENCY_UNAVAILABLE');

@@ -159,4 +159,38 @@ describe('serde', () => {
     expect(bytes.readInt32BE(1)).toBe(id);
     expect((await serde.decode(bytes)).value).toEqual([1, 2, 3]);
   });
+
+  it('encodes and decodes without a promise once the schemas are cached, with the same bytes, values and errors', async () => {
+    const writer = createSerdeWith(createMemoryRegistryClient());
+    const subject = 'zenthos.telemetry.raw-value';
+    const options = { schema: contracts['telemetry-raw'].schema };
+    expect(writer.encodeCached(subject, telemetry, options)).toBeUndefined();
+    const bytes = await writer.encode(subject, telemetry, options);
+    expect(writer.encodeCached(subject, telemetry, options)).toEqual(bytes);
+    // Another subject, or the default schema of this one, is not cached by that call.
+    expect(writer.encodeCached('other-value', telemetry, options)).toBeUndefined();
+    expect(writer.encodeCached(subject, telemetry)).toBeUndefined();
+    expect(() => writer.encodeCached(subject, { ...telemetry, timestamp: 'soon' } as never, options)).toThrow(
+      expect.objectContaining({ code: 'ZEN_PAYLOAD_INVALID' }),
+    );
+
+    // A reader that has not met the writer's id yet must fetch it first.
+    const reader = createSerdeWith(writer.registry);
+    const readerOptions = { readerSchema: contracts['telemetry-raw'].schema };
+    expect(reader.decodeCached(bytes, readerOptions)).toBeUndefined();
+    const decoded = await reader.decode<TelemetryRaw>(bytes, readerOptions);
+    expect(reader.decodeCached<TelemetryRaw>(bytes, readerOptions)).toEqual(decoded);
+    expect(decoded.value).toEqual(telemetry);
+    const codeThrown = (fn: () => unknown): string | undefined => {
+      try {
+        fn();
+        return undefined;
+      } catch (err) {
+        return isZenthosError(err) ? err.code : `not coded: ${String(err)}`;
+      }
+    };
+    expect(codeThrown(() => reader.decodeCached(bytes.subarray(0, bytes.length - 3)))).toBe('ZEN_DECODE_TRUNCATED');
+    expect(codeThrown(() => reader.decodeCached(Buffer.concat([Buffer.from([1]), bytes.subarray(1)])))).toBe('ZEN_DECODE_BAD_MAGIC');
+    expect(codeThrown(() => reader.decodeCached(bytes.subarray(0, 3)))).toBe('ZEN_DECODE_TRUNCATED');
+  });
 });

@@ -188,7 +188,8 @@ export function createPostgresDeviceRegistry(settings: PostgresDeviceRegistrySet
     },
     get(deviceId) {
       const hit = cache.get(deviceId);
-      if (hit && hit.expiresAtMs > Date.now()) return Promise.resolve(hit.device);
+      // A cached answer comes at once, without a promise per record.
+      if (hit && hit.expiresAtMs > Date.now()) return hit.device;
       return new Promise((resolve, reject) => {
         const waiters = pendingIds.get(deviceId) ?? [];
         waiters.push({ resolve, reject });

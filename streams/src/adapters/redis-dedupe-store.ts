@@ -47,16 +47,23 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-/** Length of the prefix all `strings` share. */
+/**
+ * Length of the prefix all `strings` share. The prefix of the first and the last string is
+ * checked against the others with startsWith, which compares in native code: a loop of
+ * charCodeAt over every owner (a source position, built by concatenation) cost about 1 µs per
+ * record.
+ */
 const commonPrefixLength = (strings: readonly string[]): number => {
   const first = strings[0] ?? '';
-  let n = first.length;
-  for (let i = 1; i < strings.length && n > 0; i++) {
+  const lastOne = strings[strings.length - 1] ?? '';
+  let n = Math.min(first.length, lastOne.length);
+  let j = 0;
+  while (j < n && lastOne.charCodeAt(j) === first.charCodeAt(j)) j++;
+  n = j;
+  let prefix = first.slice(0, n);
+  for (let i = 1; i < strings.length - 1 && n > 0; i++) {
     const s = strings[i] as string;
-    if (s.length < n) n = s.length;
-    let j = 0;
-    while (j < n && s.charCodeAt(j) === first.charCodeAt(j)) j++;
-    n = j;
+    while (n > 0 && !s.startsWith(prefix)) prefix = first.slice(0, --n);
   }
   return n;
 };

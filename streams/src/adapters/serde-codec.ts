@@ -4,7 +4,8 @@ import type { RecordCodec } from '../domain/batch';
 /**
  * The Avro codec of a pipeline: source records are decoded with their writer's schema (by the
  * id in the Confluent wire format) and resolved to the first processor's input schema; outputs
- * are encoded under `<topic>-value` (TopicNameStrategy) with the sink subject's schema.
+ * are encoded under `<topic>-value` (TopicNameStrategy) with the sink subject's schema. Once a
+ * schema is cached both answer at once, without a promise per record.
  */
 export function createSerdeCodec(
   serde: Serde,
@@ -14,7 +15,10 @@ export function createSerdeCodec(
   const decodeOptions = { readerSchema: schemas.input };
   const targets = new Map<string, { subject: string; options: EncodeOptions }>();
   return {
-    decode: async (bytes) => (await serde.decode(bytes, decodeOptions)).value,
+    decode: (bytes) => {
+      const decoded = serde.decodeCached(bytes, decodeOptions);
+      return decoded !== undefined ? decoded.value : serde.decode(bytes, decodeOptions).then((d) => d.value);
+    },
     encode: (topic, value) => {
       // Subject and options built once per topic, not per record.
       let target = targets.get(topic);
@@ -22,7 +26,9 @@ export function createSerdeCodec(
         target = { subject: `${topic}-value`, options: { schema: schemas.outputByTopic.get(topic) } };
         targets.set(topic, target);
       }
-      return serde.encode(target.subject, value as never, target.options);
+      return (
+        serde.encodeCached(target.subject, value as never, target.options) ?? serde.encode(target.subject, value as never, target.options)
+      );
     },
   };
 }

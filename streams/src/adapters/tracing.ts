@@ -3,7 +3,7 @@ import type { IncomingRecord } from '@zenthos/kafka';
 import { extractTraceContext, injectTraceHeaders, spanNames } from '@zenthos/telemetry';
 import type { RecordTracer } from '../domain/batch';
 
-const endWith = async <T>(span: ReturnType<Tracer['startSpan']>, fn: () => Promise<T>): Promise<T> => {
+const endWith = async <T>(span: ReturnType<Tracer['startSpan']>, fn: () => T | Promise<T>): Promise<T> => {
   try {
     return await fn();
   } catch (err) {
@@ -19,12 +19,14 @@ const endWith = async <T>(span: ReturnType<Tracer['startSpan']>, fn: () => Promi
  * Spans that continue the trace carried in a record's headers (W3C traceparent; DESIGN.md: one
  * trace follows a message): `stream.<pipeline>` per record, a child `stream.<step>` per
  * processor (only inside a recording record span), and the record span's context in the output
- * headers for the sink to continue. Without an OpenTelemetry SDK these are no-ops and the
- * headers pass through unchanged.
+ * headers for the sink to continue. A record span that is not recorded (a trace the sampler
+ * dropped) leaves a record's trace headers as they are; only a record without a trace gets the
+ * new one, so the next hop keeps the sampling decision. A processor that exports no spans at all
+ * needs no tracer (see createBatchHandler).
  */
 export function createRecordTracer(pipeline: string, tracer: Tracer = trace.getTracer('@zenthos/streams')): RecordTracer {
   return {
-    async record<T>(record: IncomingRecord, fn: () => Promise<T>) {
+    async record<T>(record: IncomingRecord, fn: () => T | Promise<T>) {
       const parent = extractTraceContext(record.headers);
       const span = tracer.startSpan(
         `${spanNames.streamProcess}${pipeline}`,
@@ -41,11 +43,12 @@ export function createRecordTracer(pipeline: string, tracer: Tracer = trace.getT
       );
       const ctx = trace.setSpan(parent, span);
       if (!span.isRecording()) {
-        // Nothing about this span is recorded (no exporter, or a trace the sampler dropped): it
-        // only has to reach the outputs' headers. Its steps get no spans either (see `step`), so
+        // Nothing about this span is recorded: its steps get no spans either (see `step`), so
         // the processors need not run inside its context, which would cost an async-context
-        // switch per record.
+        // switch per record. Its id would name a span no backend ever receives: a record that
+        // carries a trace keeps its headers, with its sampling decision, unchanged.
         const result = await fn();
+        if (trace.getSpanContext(parent) !== undefined) return { result, headers: record.headers };
         const headers: Record<string, string | Buffer> = { ...record.headers };
         injectTraceHeaders(ctx, headers);
         return { result, headers };
@@ -64,7 +67,7 @@ export function createRecordTracer(pipeline: string, tracer: Tracer = trace.getT
         span.end();
       }
     },
-    step<T>(name: string, fn: () => Promise<T>) {
+    step<T>(name: string, fn: () => T | Promise<T>): T | Promise<T> {
       // A record span that is not recording (no exporter, or a trace the sampler dropped) would
       // get step spans that are not recorded either, and whose ids never leave the process (the
       // outputs carry the record span's context): skip them, three spans less per record.

@@ -2,7 +2,7 @@ import { ZenthosError } from '@zenthos/core';
 import type { IncomingRecord } from '@zenthos/kafka';
 import { createBatchHandler, type RecordCodec } from './batch';
 import { dlqHeaders } from './dead-letter';
-import type { NamedProcessor } from './record';
+import type { NamedProcessor, Outcome } from './record';
 
 // A JSON codec stands in for Avro: the batch logic does not care about the format.
 const jsonCodec: RecordCodec = {
@@ -118,5 +118,81 @@ describe('batch handler', () => {
       { codec: jsonCodec, clock: { nowMs: () => 0 } },
     );
     await expect(down([rec(0, 1, { n: 1 })])).rejects.toMatchObject({ code: 'ZEN_DEPENDENCY_UNAVAILABLE', retriable: true });
+  });
+
+  it("gives the outputs the source record's own headers, trace context included, when there is no tracer", async () => {
+    const traceparent = Buffer.from('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    const source = { ...rec(0, 1, { n: 1 }), headers: { traceparent, message_id: Buffer.from('m-1') } };
+    const res = await handle([source]);
+    expect(res.outputs).toHaveLength(1);
+    expect(res.outputs[0]?.headers).toBe(source.headers);
+    expect(res.outputs[0]?.headers).toEqual({ traceparent, message_id: Buffer.from('m-1') });
+  });
+
+  it('mixes steps and codecs that answer at once with ones that answer later, keeping the input order', async () => {
+    // The same rules as above, each step and the codec answering at once for even n and through a
+    // promise for odd n.
+    const later = <T>(n: number, v: T): T | Promise<T> => (n % 2 === 0 ? v : new Promise((resolve) => setTimeout(() => resolve(v), 1)));
+    const mixedCodec: RecordCodec = {
+      decode: (b) => {
+        const v = JSON.parse(b.toString()) as { n: number };
+        return later(v.n, v);
+      },
+      encode: (_topic, v) => later((v as { n: number }).n, Buffer.from(JSON.stringify(v))),
+    };
+    const mixed = createBatchHandler(
+      {
+        pipeline: 'p',
+        steps: steps.map((s) => ({
+          name: s.name,
+          process: (r) => {
+            const out = s.process(r) as Promise<Outcome<unknown>>;
+            return (r.value as { n: number }).n % 2 === 0 ? out : out.then((o) => later(1, o));
+          },
+        })),
+        sinkTopics: ['out'],
+        dlqTopic: 'dlq',
+      },
+      { codec: mixedCodec, clock: { nowMs: () => 0 } },
+    );
+    const res = await mixed([rec(0, 1, { n: 3 }), rec(0, 2, { n: 2 }), rec(0, 3, { n: -1 }), rec(0, 4, { n: 4 }), rec(0, 5, { n: 5 })]);
+    expect(res.outputs.map((o) => [o.topic, o.value?.toString()])).toEqual([
+      ['out', '{"n":6}'],
+      ['out', '{"n":4}'],
+      ['dlq', '{"n":-1}'],
+      ['out', '{"n":10}'],
+    ]);
+    expect(res).toMatchObject({ forwarded: 3, dropped: 1, deadLettered: { check: 1 } });
+  });
+
+  it('fails the whole batch on a retriable error thrown at once, while other records wait for I/O', async () => {
+    let unhandled = 0;
+    const onUnhandled = (): void => void unhandled++;
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const down = createBatchHandler(
+        {
+          pipeline: 'p',
+          steps: [
+            {
+              name: 'db',
+              process: (r) => {
+                const n = (r.value as { n: number }).n;
+                if (n === 2) throw new ZenthosError('ZEN_DEPENDENCY_UNAVAILABLE', 'down', true);
+                return Promise.reject(new ZenthosError('ZEN_DEPENDENCY_UNAVAILABLE', 'down too', true));
+              },
+            },
+          ],
+          sinkTopics: ['out'],
+          dlqTopic: 'dlq',
+        },
+        { codec: jsonCodec, clock: { nowMs: () => 0 } },
+      );
+      await expect(down([rec(0, 1, { n: 1 }), rec(0, 2, { n: 2 })])).rejects.toMatchObject({ code: 'ZEN_DEPENDENCY_UNAVAILABLE' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toBe(0);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

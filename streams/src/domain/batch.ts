@@ -4,8 +4,10 @@ import { nextPosition } from '@zenthos/kafka';
 import { SOURCE_POSITION_HEADER } from './dedupe';
 import { toDeadLetter } from './dead-letter';
 import {
+  isPromise,
   runPipeline,
   type Clock,
+  type Headers,
   type NamedProcessor,
   type PipelineOutcome,
   type StepHook,
@@ -13,27 +15,28 @@ import {
   type StreamRecord,
 } from './record';
 
-/** Turns bytes into values and back (the Avro serde with the registry, in production). */
+/**
+ * Turns bytes into values and back (the Avro serde with the registry, in production). Both
+ * answer at once when they can (schemas cached) and with a promise when they must ask the
+ * registry first: a promise per record is a measurable share of the processor's CPU.
+ */
 export interface RecordCodec {
-  /** Decodes a source record's value; coded errors, retriable when the registry is down. */
-  decode(bytes: Buffer): Promise<unknown>;
+  /** Decodes a source record's value (or a promise of it); coded errors, retriable when the registry is down. */
+  decode(bytes: Buffer): unknown;
   /** Encodes an output value for a topic. */
-  encode(topic: string, value: unknown): Promise<Buffer>;
+  encode(topic: string, value: unknown): Buffer | Promise<Buffer>;
 }
 
 /** Tracing around records and their processor steps. */
 export interface RecordTracer {
-  /** Runs `fn` for a record inside a span continuing the trace of its headers; returns the output headers. */
-  record<T>(record: IncomingRecord, fn: () => Promise<T>): Promise<{ result: T; headers: Record<string, string | Buffer> }>;
+  /**
+   * Runs `fn` for a record inside a span continuing the trace of its headers; returns the output
+   * headers (the source record's own when there is nothing new to carry).
+   */
+  record<T>(record: IncomingRecord, fn: () => T | Promise<T>): Promise<{ result: T; headers: Headers }>;
   /** Runs one processor step inside a child span. */
   step: StepHook;
 }
-
-/** A tracer that only copies the headers. */
-export const noTracer: RecordTracer = {
-  record: async (record, fn) => ({ result: await fn(), headers: { ...record.headers } }),
-  step: (_name, fn) => fn(),
-};
 
 /** Outcomes of one processor step over a batch. */
 export interface StepCounts {
@@ -76,12 +79,17 @@ export const sourcePosition = (r: Pick<IncomingRecord, 'topic' | 'partition' | '
  * Records of the batch are processed concurrently (they are independent; ports batch their
  * I/O), and outputs keep the input order, so per-partition order holds. A retriable failure
  * anywhere fails the whole batch, which the runner retries as a unit: nothing is skipped.
+ *
+ * Without a tracer (a processor that exports no spans) outputs carry their source record's
+ * headers as they are, `traceparent` included: no span of this process could ever reach a
+ * trace backend, so the next hop continues the trace of the last hop that exported one.
  */
 export function createBatchHandler(
   settings: BatchSettings,
   ports: {
     codec: RecordCodec;
     clock: Clock;
+    /** Spans per record and step; without it no spans, and headers pass through unchanged. */
     tracer?: RecordTracer;
     /**
      * Told, once per batch and processor step, the mean time the step took per record that
@@ -92,8 +100,8 @@ export function createBatchHandler(
     observeStep?: (processor: string, ms: number) => void;
   },
 ) {
-  const tracer = ports.tracer ?? noTracer;
-  const step: StepHook = tracer.step.bind(tracer);
+  const { tracer, codec } = ports;
+  const step: StepHook | undefined = tracer?.step.bind(tracer);
   // Step times of the batch in hand, per step: [total ms, records].
   const stepTimes = new Map<string, [number, number]>();
   const observe: StepObserver | undefined =
@@ -111,35 +119,74 @@ export function createBatchHandler(
     stepTimes.clear();
   };
 
-  const processOne = async (r: IncomingRecord): Promise<PipelineOutcome> => {
+  const decodeFailed = (err: unknown): PipelineOutcome => {
+    if (isZenthosError(err) && err.retriable) throw err;
+    return { kind: 'deadLetter', error: toZenthosError(err, 'ZEN_DECODE_FAILED'), processor: 'decode', forwardedBy: [] };
+  };
+  const runSteps = (r: IncomingRecord, value: unknown): PipelineOutcome | Promise<PipelineOutcome> => {
+    const headers: Record<string, string | Buffer> = { [SOURCE_POSITION_HEADER]: sourcePosition(r) };
+    for (const name in r.headers) headers[name] = r.headers[name] as Buffer;
+    const record: StreamRecord<unknown> = { key: r.key?.toString() ?? '', value, timestampMs: r.timestampMs, headers };
+    return runPipeline(settings.steps, record, step, observe);
+  };
+  // Answers at once unless the codec or a step needs I/O for this record.
+  const processOne = (r: IncomingRecord): PipelineOutcome | Promise<PipelineOutcome> => {
     let value: unknown;
     try {
       if (r.value === null) throw new ZenthosError('ZEN_DECODE_FAILED', 'record has no value (tombstone)');
-      value = await ports.codec.decode(r.value);
+      value = codec.decode(r.value);
     } catch (err) {
-      if (isZenthosError(err) && err.retriable) throw err;
-      return { kind: 'deadLetter', error: toZenthosError(err, 'ZEN_DECODE_FAILED'), processor: 'decode', forwardedBy: [] };
+      return decodeFailed(err);
     }
-    const record: StreamRecord<unknown> = {
-      key: r.key?.toString() ?? '',
-      value,
-      timestampMs: r.timestampMs,
-      headers: { ...r.headers, [SOURCE_POSITION_HEADER]: sourcePosition(r) },
-    };
-    return runPipeline(settings.steps, record, step, observe);
+    return isPromise(value) ? value.then((v) => runSteps(r, v), decodeFailed) : runSteps(r, value);
   };
-  // The tracer's promise is the record's: no async wrapper of its own per record.
-  const handleOne = (r: IncomingRecord): Promise<{ result: PipelineOutcome; headers: Record<string, string | Buffer> }> =>
-    tracer.record(r, () => processOne(r));
+
+  /** Outcomes in input order, and each record's output headers when a tracer made them. */
+  const processAll = async (records: readonly IncomingRecord[]): Promise<{ outcomes: PipelineOutcome[]; headers?: Headers[] }> => {
+    const outcomes = new Array<PipelineOutcome>(records.length);
+    if (tracer !== undefined) {
+      const traced = await Promise.all(records.map((r) => tracer.record(r, () => processOne(r))));
+      const headers = new Array<Headers>(records.length);
+      for (let i = 0; i < traced.length; i++) {
+        const t = traced[i] as { result: PipelineOutcome; headers: Headers };
+        outcomes[i] = t.result;
+        headers[i] = t.headers;
+      }
+      return { outcomes, headers };
+    }
+    // Only the records that wait for I/O (the dedupe claims, a registry lookup) get a promise.
+    const waiting: Array<Promise<PipelineOutcome>> = [];
+    const waitingAt: number[] = [];
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const o = processOne(records[i] as IncomingRecord);
+        if (isPromise(o)) {
+          waiting.push(o);
+          waitingAt.push(i);
+        } else outcomes[i] = o;
+      }
+    } catch (err) {
+      // A retriable failure fails the batch; records still waiting on I/O must not leave
+      // unhandled rejections behind.
+      for (const w of waiting) w.catch(() => undefined);
+      throw err;
+    }
+    if (waiting.length > 0) {
+      const settled = await Promise.all(waiting);
+      for (let k = 0; k < settled.length; k++) outcomes[waitingAt[k] as number] = settled[k] as PipelineOutcome;
+    }
+    return { outcomes };
+  };
 
   return async function handleBatch(records: readonly IncomingRecord[]): Promise<BatchResult> {
     stepTimes.clear();
-    let results: Array<{ result: PipelineOutcome; headers: Record<string, string | Buffer> }>;
+    let processed: { outcomes: PipelineOutcome[]; headers?: Headers[] };
     try {
-      results = await Promise.all(records.map(handleOne));
+      processed = await processAll(records);
     } finally {
       reportStepTimes();
     }
+    const { outcomes, headers: tracedHeaders } = processed;
     const outputs: OutgoingRecord[] = [];
     let forwarded = 0;
     let dropped = 0;
@@ -155,9 +202,20 @@ export function createBatchHandler(
       deadLetterReasons[error.code] = (deadLetterReasons[error.code] ?? 0) + 1;
       outputs.push(toDeadLetter(r, settings.dlqTopic, { error, processor, pipeline: settings.pipeline, nowMs: ports.clock.nowMs() }));
     };
+    // First and last record per partition, for the rewind and commit positions.
+    const first = new Map<string, Map<number, IncomingRecord>>();
+    const last = new Map<string, Map<number, IncomingRecord>>();
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as IncomingRecord;
-      const { result: outcome, headers } = results[i] as { result: PipelineOutcome; headers: Record<string, string | Buffer> };
+      let lastOfTopic = last.get(r.topic);
+      if (lastOfTopic === undefined) {
+        last.set(r.topic, (lastOfTopic = new Map()));
+        first.set(r.topic, new Map());
+      }
+      if (!lastOfTopic.has(r.partition)) first.get(r.topic)?.set(r.partition, r);
+      lastOfTopic.set(r.partition, r);
+
+      const outcome = outcomes[i] as PipelineOutcome;
       for (const name of outcome.forwardedBy) count(name, 'forward');
       if (outcome.kind !== 'forward') count(outcome.processor, outcome.kind === 'drop' ? 'drop' : 'dead_letter');
       if (outcome.kind === 'drop') {
@@ -165,13 +223,15 @@ export function createBatchHandler(
       } else if (outcome.kind === 'deadLetter') {
         deadLetter(r, outcome.error, outcome.processor);
       } else {
-        // The tracer's headers are a fresh copy of the source record's (the source position
-        // header lives only on the StreamRecord), so they go out as they are.
-        const outHeaders = headers;
+        // Never modified downstream, so one headers object serves every output of the record:
+        // the tracer's, or the source record's own (the source position header lives only on
+        // the StreamRecord).
+        const headers = tracedHeaders === undefined ? r.headers : tracedHeaders[i];
         try {
           for (const topic of settings.sinkTopics) {
-            const value = await ports.codec.encode(topic, outcome.record.value);
-            outputs.push({ topic, key: r.key, value, headers: outHeaders, timestampMs: r.timestampMs });
+            let value = codec.encode(topic, outcome.record.value);
+            if (isPromise(value)) value = await value;
+            outputs.push({ topic, key: r.key, value, headers, timestampMs: r.timestampMs });
           }
           forwarded++;
         } catch (err) {
@@ -180,23 +240,12 @@ export function createBatchHandler(
         }
       }
     }
-    const first = new Map<string, CommitPosition>();
-    const last = new Map<string, IncomingRecord>();
-    for (const r of records) {
-      const key = `${r.topic}\u0000${r.partition}`;
-      if (!first.has(key)) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset });
-      last.set(key, r);
-    }
-    return {
-      outputs,
-      // 64-bit offset + 1 (BigInt) once per partition, not once per record.
-      positions: [...last.values()].map(nextPosition),
-      rewindTo: [...first.values()],
-      forwarded,
-      dropped,
-      deadLettered,
-      deadLetterReasons,
-      steps,
-    };
+    // 64-bit offset + 1 (BigInt) once per partition, not once per record.
+    const positions: CommitPosition[] = [];
+    const rewindTo: CommitPosition[] = [];
+    for (const byPartition of last.values()) for (const r of byPartition.values()) positions.push(nextPosition(r));
+    for (const byPartition of first.values())
+      for (const r of byPartition.values()) rewindTo.push({ topic: r.topic, partition: r.partition, offset: r.offset });
+    return { outputs, positions, rewindTo, forwarded, dropped, deadLettered, deadLetterReasons, steps };
   };
 }

@@ -1,7 +1,7 @@
 import { ZenthosError } from '@zenthos/core';
 import type { Location } from '@zenthos/schemas';
 import type { EnrichedRecord, RawRecord } from './kinds';
-import type { Clock, Outcome, StreamRecord } from './record';
+import { isPromise, type Clock, type Outcome, type StreamRecord } from './record';
 
 /** What the device registry knows about a device (spec §6 `devices`). */
 export interface DeviceInfo {
@@ -14,7 +14,8 @@ export interface DeviceInfo {
 
 /** Reads the device registry. Implementations cache; failures are retriable ZenthosErrors. */
 export interface DeviceLookup {
-  get(deviceId: string): Promise<DeviceInfo | undefined>;
+  /** The device, at once when cached (no promise per record), else a promise of it. */
+  get(deviceId: string): DeviceInfo | undefined | Promise<DeviceInfo | undefined>;
   /** Adds a device seen for the first time (auto-registration); returns the registry's row. */
   register(device: { id: string; model: string }): Promise<DeviceInfo>;
 }
@@ -84,17 +85,8 @@ export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceL
     }
     return d;
   };
-  return async function handleEnrich<R extends RawRecord>(record: StreamRecord<R>): Promise<Outcome<EnrichedRecord<R>>> {
+  const enrichWith = <R extends RawRecord>(record: StreamRecord<R>, device: DeviceInfo, known: boolean): Outcome<EnrichedRecord<R>> => {
     const v = record.value;
-    let device = await ports.devices.get(v.device_id);
-    let known = device !== undefined;
-    if (device === undefined) {
-      if (!settings.autoRegister) {
-        return { kind: 'deadLetter', error: new ZenthosError('ZEN_UNKNOWN_DEVICE', `device ${v.device_id} is not in the device registry`) };
-      }
-      device = await ports.devices.register({ id: v.device_id, model: v.device_model });
-      known = false;
-    }
     if (device.revoked) {
       return { kind: 'deadLetter', error: new ZenthosError('ZEN_DEVICE_REVOKED', `device ${v.device_id} is revoked`) };
     }
@@ -114,5 +106,23 @@ export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceL
       enriched_ts: ports.clock.nowMs(),
     };
     return { kind: 'forward', record: { ...record, value: enriched } };
+  };
+  const withDevice = <R extends RawRecord>(
+    record: StreamRecord<R>,
+    device: DeviceInfo | undefined,
+  ): Outcome<EnrichedRecord<R>> | Promise<Outcome<EnrichedRecord<R>>> => {
+    if (device !== undefined) return enrichWith(record, device, true);
+    const v = record.value;
+    if (!settings.autoRegister) {
+      return { kind: 'deadLetter', error: new ZenthosError('ZEN_UNKNOWN_DEVICE', `device ${v.device_id} is not in the device registry`) };
+    }
+    return ports.devices.register({ id: v.device_id, model: v.device_model }).then((registered) => enrichWith(record, registered, false));
+  };
+  // A device in the registry's cache is enriched at once, without a promise per record.
+  return function handleEnrich<R extends RawRecord>(
+    record: StreamRecord<R>,
+  ): Outcome<EnrichedRecord<R>> | Promise<Outcome<EnrichedRecord<R>>> {
+    const found = ports.devices.get(record.value.device_id);
+    return isPromise(found) ? found.then((device) => withDevice(record, device)) : withDevice(record, found);
   };
 };

@@ -48,7 +48,8 @@ export const rangeFor = (ranges: SensorRanges, model: string, sensor: string): S
  * ZEN_SENSOR_OUT_OF_RANGE): the record can never become valid by retrying.
  */
 export const createValidate = (settings: ValidateSettings, ports: { clock: Clock }) =>
-  async function handleValidate<R extends RawRecord>(record: StreamRecord<R>): Promise<Outcome<R>> {
+  // Needs no I/O: answers at once, without a promise per record.
+  function handleValidate<R extends RawRecord>(record: StreamRecord<R>): Outcome<R> {
     const v = record.value;
     const fail = (error: ZenthosError): Outcome<R> => ({ kind: 'deadLetter', error });
     if (!nonEmpty(v.message_id)) return fail(missing('message_id'));
