@@ -4,22 +4,25 @@
 // to the bridge running in a child process (Aedes, token auth, validation, Avro, Kafka acks=all):
 // acknowledged messages per second, publish→PUBACK p50/p99, the bridge's CPU and RSS. Then the
 // same load generator against a private Mosquitto with one QoS 1 subscriber: its publish→
-// subscribe rate, and the ratio. Needs the local stack (Kafka, Postgres); the schema registry
-// runs in-process on a private state topic.
+// subscribe rate, and the ratio. The load generator is the end-to-end benchmark's (`runLoad` of
+// @zenthos/testing: MQTT over node:net, the firmware's telemetry payloads), so its own CPU per
+// message stays small next to the bridge's. Needs the local stack (Kafka, Postgres); the schema
+// registry runs in-process on a private state topic.
 //
 //   npm run bench -w @zenthos/mqtt-bridge -- --clients 20 --messages 500 --window 10
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID, generateKeyPairSync } from 'node:crypto';
+import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { createTemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { createKafkajs } from '@zenthos/kafka';
 import { startRegistry } from '@zenthos/schemas';
+import { runLoad, type LoadDevice } from '@zenthos/testing';
 import { messageKinds } from '../src/domain/topics';
 
 /** Options of {@link runBridgeBench}. */
@@ -43,7 +46,7 @@ export interface LoadFigures {
   /** Process CPU time per message: comparable even when the machine is shared and busy. */
   readonly cpuUsPerMessage: number;
   readonly rssPeakMiB: number;
-  /** CPU time per message of the load generator (this process: publishers, and Mosquitto's subscriber). */
+  /** CPU time per message of the load generator (this process: publishers, and Mosquitto's mqtt.js subscriber). */
   readonly generatorCpuUsPerMessage: number;
   /**
    * CPU time per message of the local Kafka broker during the load (found by its `kafka.Kafka`
@@ -65,12 +68,6 @@ export interface BridgeBenchResult {
   /** 1-minute load average of the machine when the run started, and its CPU count. */
   readonly loadAverage: number;
   readonly cpus: number;
-}
-
-interface Publisher {
-  readonly options: mqtt.IClientOptions;
-  readonly topic: string;
-  payload(seq: number): string;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -152,36 +149,18 @@ const cpuMarks = (pid: number, kafkaPid: number | undefined): CpuMarks => {
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
-/** Every publisher sends `messages` QoS 1 publishes, `window` at a time; returns each publish→PUBACK latency. */
-async function runLoad(
+const model = 'esp32-s3';
+
+/** Every device sends `messages` QoS 1 publishes, `window` at a time; returns each publish→PUBACK latency. */
+async function load(
   url: string,
-  publishers: readonly Publisher[],
+  devices: readonly LoadDevice[],
   messages: number,
   window: number,
 ): Promise<{ latencies: number[]; seconds: number }> {
-  const clients: MqttClient[] = await Promise.all(publishers.map((p) => mqtt.connectAsync(url, { reconnectPeriod: 0, ...p.options })));
-  const latencies: number[] = [];
-  const started = process.hrtime.bigint();
-  try {
-    await Promise.all(
-      clients.map(async (client, i) => {
-        const p = publishers[i] as Publisher;
-        let next = 0;
-        const lane = async (): Promise<void> => {
-          while (next < messages) {
-            const seq = next++;
-            const t0 = process.hrtime.bigint();
-            await client.publishAsync(p.topic, p.payload(seq), { qos: 1 });
-            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          }
-        };
-        await Promise.all(Array.from({ length: window }, lane));
-      }),
-    );
-  } finally {
-    await Promise.all(clients.map((c) => c.endAsync()));
-  }
-  return { latencies, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  const result = await runLoad({ url, model, devices, messagesPerDevice: messages, inFlight: window, timeoutMs: 300_000 });
+  if (result.errors > 0) throw new Error(`${result.errors} publishes failed: ${result.firstError ?? 'unknown'}`);
+  return { latencies: [...result.ackLatenciesMs], seconds: (result.lastAckMs - result.firstPublishMs) / 1000 };
 }
 
 const figures = (
@@ -246,7 +225,6 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
   try {
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const devices = createDeviceRegistryFromConfig(loadDevicesConfig({ DATABASE_URL: db.url, DEVICE_TOKEN_PRIVATE_KEY: pem }), db.pool);
-    const model = 'esp32-s3';
     const fleet = await Promise.all(
       Array.from({ length: options.clients }, async (_, i) => {
         const id = `${prefix}-${i}`;
@@ -273,24 +251,11 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     children.push(bridge);
     const { port } = JSON.parse(await waitForLine(bridge)) as { port: number };
     const bridgeUrl = `mqtt://127.0.0.1:${port}`;
-    const devicePublishers: Publisher[] = fleet.map((d) => ({
-      options: { clientId: d.id, username: d.id, password: d.token },
-      topic: `zenthos/${model}/${d.id}/telemetry`,
-      payload: () =>
-        JSON.stringify({
-          message_id: randomUUID(),
-          device_id: d.id,
-          device_model: model,
-          timestamp: Math.floor(Date.now() / 1000),
-          sensors: { temperature: 21.5, humidity: 48.25, pressure: 1013.2 },
-          firmware_version: 'v0.1.0',
-          model_version: 'm-20250730-abc',
-        }),
-    }));
+    const fleetDevices: LoadDevice[] = fleet.map((d) => ({ id: d.id, token: d.token, topic: `zenthos/${model}/${d.id}/telemetry` }));
     // Warm-up: registry ids, Kafka connections, JIT.
-    await runLoad(bridgeUrl, devicePublishers, 20, 2);
+    await load(bridgeUrl, fleetDevices, 20, 2);
     const bridgeCpu = cpuMarks(bridge.pid as number, kafkaPid);
-    const bridgeLoad = await runLoad(bridgeUrl, devicePublishers, options.messages, options.window);
+    const bridgeLoad = await load(bridgeUrl, fleetDevices, options.messages, options.window);
     const bridgeFigures = figures(bridgeLoad, bridge.pid as number, kafkaPid, bridgeCpu);
     await stop(bridge);
 
@@ -316,17 +281,17 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
       received++;
       lastReceived = process.hrtime.bigint();
     });
-    const plainPublishers: Publisher[] = devicePublishers.map((p, i) => ({
-      options: { clientId: `${prefix}-pub-${i}` },
+    const plainDevices: LoadDevice[] = fleet.map((_, i) => ({
+      id: `${prefix}-pub-${i}`,
+      token: '',
       topic: `${prefix}/${model}/${i}/telemetry`,
-      payload: p.payload,
     }));
-    await runLoad(mosquittoUrl, plainPublishers, 20, 2);
+    await load(mosquittoUrl, plainDevices, 20, 2);
     const total = options.clients * options.messages;
     const base = received;
     const mosquittoCpu = cpuMarks(mosquitto.pid as number, kafkaPid);
     const started = process.hrtime.bigint();
-    const mosquittoLoad = await runLoad(mosquittoUrl, plainPublishers, options.messages, options.window);
+    const mosquittoLoad = await load(mosquittoUrl, plainDevices, options.messages, options.window);
     for (let i = 0; i < 300 && received - base < total; i++) await new Promise((r) => setTimeout(r, 100));
     const subSeconds = Number(lastReceived - started) / 1e9;
     const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, kafkaPid, mosquittoCpu);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ZenthosError } from '@zenthos/core';
 import { loadBenchConfig } from './config';
 import { parseBenchOptions, stagePackages, type RawBenchOptions, type StageName } from './domain/options';
-import { runEndToEndBench, runStageBench, type EndToEndResult } from './main';
+import { KAFKA_JIT_WARM_S, kafkaWarmUpNote, runEndToEndBench, runStageBench, type EndToEndResult } from './main';
 
 const n = (x: number | undefined | null): string => (x === undefined || x === null ? '-' : x.toLocaleString('en-US'));
 
@@ -34,6 +34,7 @@ const report = (r: EndToEndResult, file: string): string => {
     ...Object.entries(r.infrastructure).map(
       ([name, u]) => `    ${name.padEnd(22)} ${u.cpuCores.toFixed(2)} cores  ${u.cpuMsPerMessage.toFixed(3)} ms/msg`,
     ),
+    ...(r.kafkaBrokerAgeS !== null && r.kafkaBrokerAgeS < KAFKA_JIT_WARM_S ? [`  ${kafkaWarmUpNote(r.kafkaBrokerAgeS)}`] : []),
     'baselines',
     `  Mosquitto QoS 1 pub → sub        ${n(r.baselines.mosquitto?.messagesPerSecond)} msg/s${r.baselines.mosquitto?.error ? ` (${r.baselines.mosquitto.error})` : ''}`,
     `  Kafka ProducerPerformance        ${n(r.baselines.kafkaProducer?.messagesPerSecond)} records/s${r.baselines.kafkaProducer?.error ? ` (${r.baselines.kafkaProducer.error})` : ''}`,

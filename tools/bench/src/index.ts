@@ -17,7 +17,8 @@ export {
   type StageName,
   type StagePlan,
 } from './domain/options';
-export { runLoad, nowEpochMs, type LoadDevice, type LoadSettings, type LoadResult } from './adapters/load-generator';
+// The load generator lives in @zenthos/testing, shared with the bridge's stage benchmark.
+export { runLoad, nowEpochMs, type LoadDevice, type LoadSettings, type LoadResult } from '@zenthos/testing';
 export {
   createResourceSampler,
   createGroupSampler,

@@ -7,13 +7,19 @@ import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { deleteRedisKeys, deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
+import { runLoad, type LoadDevice } from '@zenthos/testing';
 import type { BenchConfig } from './config';
 import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
 import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from './domain/stats';
 import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './adapters/arrivals';
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
-import { runLoad, type LoadDevice } from './adapters/load-generator';
-import { createGroupSampler, createResourceSampler, findInfrastructure, type ProcessUsage } from './adapters/proc-sampler';
+import {
+  createGroupSampler,
+  createResourceSampler,
+  findInfrastructure,
+  youngestAgeSeconds,
+  type ProcessUsage,
+} from './adapters/proc-sampler';
 import { startVisibilityObserver, type VisibilityObserver } from './adapters/visibility';
 import { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
 import { sumSamples } from './domain/prometheus';
@@ -52,6 +58,11 @@ export interface EndToEndResult {
    * they also serve whatever else runs on the machine, so this is an upper bound of the run's share.
    */
   readonly infrastructure: Record<string, { readonly cpuCores: number; readonly cpuSeconds: number; readonly cpuMsPerMessage: number }>;
+  /**
+   * Seconds the local Kafka broker had been running when the measured run started (null when not
+   * found): under {@link KAFKA_JIT_WARM_S} its CPU per message is still inflated by JIT warm-up.
+   */
+  readonly kafkaBrokerAgeS: number | null;
   readonly baselines: {
     readonly mosquitto: BaselineResult | null;
     readonly kafkaProducer: BaselineResult | null;
@@ -71,21 +82,37 @@ export interface BenchIo {
 }
 
 const METHOD =
-  'Load generator: one mqtt.js connection per device in this process, QoS 1 PUBLISHes of the firmware telemetry payload with a ' +
-  'window of --in-flight unacknowledged messages per connection; the publish time of each message_id is taken just before the ' +
-  'PUBLISH is handed to mqtt.js; a warm-up of one message per device (not counted) runs first. Arrival: in a throw-away database, an AFTER INSERT trigger on telemetry_raw stamps each inserted ' +
+  'Load generator: runLoad of @zenthos/testing in this process, a minimal MQTT 3.1.1 QoS 1 publisher over node:net (no client ' +
+  'library): one connection per device (CONNACK checked), a window of --in-flight unacknowledged PUBLISHes per connection refilled ' +
+  'as PUBACKs arrive, the PUBLISHes of one event-loop turn written as one buffer; payloads are the firmware telemetry of ' +
+  'buildTelemetry (built once per device, a fresh UUIDv4 message_id and the current timestamp written into each message); the ' +
+  'publish time of each message_id is taken just before the write; a warm-up of one message per device (not counted) runs first. Arrival: in a throw-away database, an AFTER INSERT trigger on telemetry_raw stamps each inserted ' +
   'row with clock_timestamp() (the INSERT of the sink, a few ms before its COMMIT makes the row visible). Latency = arrival − ' +
   'publish per message_id, same host clock. Rate = rows / (last arrival − first publish). Lost = published and acknowledged but ' +
   'never inserted; duplicated = rows − distinct message_id. CPU = (utime + stime) deltas of /proc/<pid>/stat over the run, ' +
-  'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms; the Kafka broker, Postgres and Redis processes of the local stack ' +
+  'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms; the Kafka broker (the kafka.Kafka JVM listening on KAFKA_BROKERS), Postgres and Redis processes of the local stack ' +
   "are measured the same way (they serve other work on the machine too). Stages: a read_committed consumer of the run's enriched " +
-  'topic in a child process of its own (fetch.wait.max.ms 10, polls of at most 100 records) notes when each record becomes ' +
+  'topic in a child process of its own (fetch.min.bytes 16 KiB with fetch.wait.max.ms 50, polls of at most 100 records) notes when each record becomes ' +
   "readable, i.e. its transaction committed (its CPU is not in the load generator's); after the run each record is decoded for ingest_ts (bridge receive) and enriched_ts (processor enrich " +
   'step), giving publish → bridge → processed → visible → row per message_id (each leg over the messages seen at both ends; ' +
   'leg percentiles do not add up to the total). Processor transactions = growth of zenthos_worker_processing_time_seconds_count ' +
-  '{outcome="committed"} on the processor\'s /metrics over the run. Baselines run after the end-to-end run, one at a time.';
+  '{outcome="committed"} on the processor\'s /metrics over the run. kafkaBrokerAgeS = seconds the broker JVM had run when the ' +
+  'measured run started (a note is printed under 300 s: JIT warm-up inflates its CPU per message). Baselines run after the ' +
+  'end-to-end run, one at a time.';
 
 const model = 'esp32-s3';
+
+/**
+ * A Kafka broker JVM younger than this may still be compiling its hot paths (JIT): in its first
+ * couple of minutes it spends about twice its later CPU per message, which the run would count
+ * as the pipeline's. Five minutes leaves a margin for a loaded machine, where compilation is slower.
+ */
+export const KAFKA_JIT_WARM_S = 300;
+
+/** The line printed when the broker is younger than {@link KAFKA_JIT_WARM_S}. */
+export const kafkaWarmUpNote = (ageS: number): string =>
+  `note: the Kafka broker JVM started ${ageS} s ago (less than ${KAFKA_JIT_WARM_S} s): its JIT is still warming up, which ` +
+  'roughly doubles its CPU per message; the kafka-broker figure of this run is inflated, repeat the run for a comparable one';
 
 /**
  * The end-to-end benchmark: registry, bridge, telemetry processor and sink as child processes on
@@ -167,7 +194,10 @@ export async function runEndToEndBench(
     const processorMetricsUrl = `http://127.0.0.1:${ports.processorTelemetryOps}/metrics`;
     const transactionsBefore = await committedTransactions(processorMetricsUrl);
     const sampler = createResourceSampler(pids);
-    const infraSampler = createGroupSampler(findInfrastructure());
+    const infra = findInfrastructure(config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0));
+    const infraSampler = createGroupSampler(infra);
+    const kafkaBrokerAgeS = youngestAgeSeconds(infra['kafka-broker'] ?? []) ?? null;
+    if (kafkaBrokerAgeS !== null && kafkaBrokerAgeS < KAFKA_JIT_WARM_S) log(kafkaWarmUpNote(kafkaBrokerAgeS));
     sampler.start();
     infraSampler.start();
     const load = await runLoad({
@@ -282,6 +312,7 @@ export async function runEndToEndBench(
       endToEnd,
       services,
       infrastructure,
+      kafkaBrokerAgeS,
       baselines: { mosquitto, kafkaProducer, postgresCopy },
       ratios: {
         endToEndVsMosquitto: ratio(endToEnd.messagesPerSecond, mosquitto?.messagesPerSecond),

@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { createKafkajs, ensureTopics } from '@zenthos/kafka';
 import { parseProducerPerformance } from '../domain/producer-perf';
 import { summarizeLatencies, ratePerSecond, type LatencySummary } from '../domain/stats';
-import { nowEpochMs, runLoad, type LoadDevice } from './load-generator';
+import { nowEpochMs, runLoad, type LoadDevice } from '@zenthos/testing';
 
 /** One baseline's outcome: a rate, or why it could not be measured. */
 export interface BaselineResult {

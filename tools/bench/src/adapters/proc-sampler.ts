@@ -1,5 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { coresUsed, parseCpuTicks, parseStatusKb, type ProcSample } from '../domain/proc-stat';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { coresUsed, listeningSocketInodes, parseCpuTicks, parseStatusKb, processAgeSeconds, type ProcSample } from '../domain/proc-stat';
 
 /** One process's sample, or undefined when it is gone (or /proc is missing: not Linux). */
 export function sampleProcess(pid: number): ProcSample | undefined {
@@ -96,12 +96,47 @@ const commOf = (pid: string): string => {
   }
 };
 
+const readOr = (path: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/** Which of `pids` hold a socket listening on TCP `port` (from /proc/net/tcp{,6} and /proc/<pid>/fd). */
+export function pidsListeningOn(pids: readonly number[], port: number): number[] {
+  const inodes = new Set([
+    ...listeningSocketInodes(readOr('/proc/net/tcp'), port),
+    ...listeningSocketInodes(readOr('/proc/net/tcp6'), port),
+  ]);
+  if (inodes.size === 0) return [];
+  return pids.filter((pid) => {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return false;
+    }
+    return fds.some((fd) => {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return link.startsWith('socket:[') && inodes.has(link.slice(8, -1));
+      } catch {
+        return false;
+      }
+    });
+  });
+}
+
 /**
  * The local stack's shared services by process: the Kafka broker (a JVM whose main class is
  * `kafka.Kafka`), every `postgres` process (postmaster and backends alive now) and
- * `redis-server`. Empty where /proc is missing.
+ * `redis-server`. Empty where /proc is missing. With `kafkaPorts` (the ports of the benchmark's
+ * KAFKA_BROKERS), only the brokers listening on one of them: private brokers that tests start
+ * on the same machine are not the benchmark's (when none is found listening, all are kept).
  */
-export function findInfrastructure(): Record<string, number[]> {
+export function findInfrastructure(kafkaPorts: readonly number[] = []): Record<string, number[]> {
   const out: Record<string, number[]> = { 'kafka-broker': [], postgres: [], redis: [] };
   let entries: string[];
   try {
@@ -114,6 +149,11 @@ export function findInfrastructure(): Record<string, number[]> {
     if (comm === 'postgres') out.postgres?.push(Number(pid));
     else if (comm === 'redis-server') out.redis?.push(Number(pid));
     else if (comm === 'java' && cmdlineOf(pid).includes('kafka.Kafka')) out['kafka-broker']?.push(Number(pid));
+  }
+  const brokers = out['kafka-broker'] ?? [];
+  if (kafkaPorts.length > 0 && brokers.length > 1) {
+    const ours = [...new Set(kafkaPorts.flatMap((port) => pidsListeningOn(brokers, port)))];
+    if (ours.length > 0) out['kafka-broker'] = ours;
   }
   return Object.fromEntries(Object.entries(out).filter(([, pids]) => pids.length > 0));
 }
@@ -159,4 +199,24 @@ export function createGroupSampler(groups: Readonly<Record<string, readonly numb
       return out;
     },
   };
+}
+
+/** Seconds since the youngest of `pids` started, from /proc; undefined when none can be read. */
+export function youngestAgeSeconds(pids: readonly number[]): number | undefined {
+  let youngest: number | undefined;
+  let uptime: string;
+  try {
+    uptime = readFileSync('/proc/uptime', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    try {
+      const age = processAgeSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'), uptime);
+      if (age !== undefined && (youngest === undefined || age < youngest)) youngest = age;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return youngest;
 }

@@ -33,7 +33,7 @@ export interface VisibilityObserver {
 /**
  * Starts a child process that reads `topic` from its beginning as a consumer group of its own,
  * with isolation read_committed like the sink, so a record arrives once the processor's
- * transaction that produced it has committed (fetch.wait.max.ms 10, polls of at most 100
+ * transaction that produced it has committed (fetch.min.bytes 16 KiB, fetch.wait.max.ms 50, polls of at most 100
  * records that return at partition EOF). Records are kept as bytes with their arrival time and
  * decoded only after the run. A process of its own, because the load generator's event loop
  * would delay the arrival times by hundreds of milliseconds under load. Resolves once the

@@ -1,0 +1,477 @@
+// A lean MQTT QoS 1 load generator over node:net for the benchmarks: one connection per device,
+// a window of unacknowledged PUBLISHes per connection, the firmware's telemetry payloads. It
+// replaces mqtt.js there, whose per-message promises, packet objects and stream writes cost the
+// benchmark 0.03 ms of CPU per message on the machine it measures (see tools/bench/README.md).
+import { randomFillSync } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ZenthosError } from '@zenthos/core';
+import {
+  DISCONNECT,
+  PINGREQ,
+  connectRefusal,
+  createPacketIds,
+  createPacketReader,
+  decodeConnack,
+  decodePuback,
+  encodeConnect,
+  encodePublishQos1,
+  packetTypes,
+  type MqttProtocolVersion,
+  type PacketIds,
+} from './mqtt-packets';
+import { formatUuidV4, telemetryTemplate, writeEpochSeconds, writeUuidV4 } from './telemetry-template';
+
+/** One load-generating device. */
+export interface LoadDevice {
+  /** Client id, MQTT user name and the payload's device_id. */
+  readonly id: string;
+  /** MQTT password (device token); empty for an open broker (then no password is sent). */
+  readonly token: string;
+  /** Topic its messages go to. */
+  readonly topic: string;
+}
+
+/** Settings of {@link runLoad}. */
+export interface LoadSettings {
+  /** `mqtt://host:port` (or `tcp://`); port 1883 when absent. */
+  readonly url: string;
+  /** The payload's device_model. */
+  readonly model: string;
+  readonly devices: readonly LoadDevice[];
+  readonly messagesPerDevice: number;
+  /** PUBLISHes awaiting their PUBACK per connection. */
+  readonly inFlight: number;
+  /** MQTT 3.1.1 (4, default) or 5. */
+  readonly protocolVersion?: MqttProtocolVersion;
+  /** Keep Alive of the connections, seconds; default 60. A PINGREQ goes out after half of it without a write. */
+  readonly keepAliveS?: number;
+  /** How long a connection may take to be accepted (TCP + CONNACK); default 30 s. */
+  readonly connectTimeoutMs?: number;
+  /** The run is cut off after this long: unacknowledged messages count as errors. Default 10 min. */
+  readonly timeoutMs?: number;
+  /** Called about every second with acknowledged messages so far. */
+  readonly onProgress?: (acknowledged: number, errors: number) => void;
+}
+
+/** What a load run did. */
+export interface LoadResult {
+  readonly sent: number;
+  readonly acknowledged: number;
+  /** PUBLISHes that got no PUBACK (connection lost, cut off) or a refusing one (MQTT 5 reason ≥ 0x80). */
+  readonly errors: number;
+  /** Why the first connection ended early or the first PUBLISH failed, when one did. */
+  readonly firstError?: string;
+  /** Epoch ms (high resolution) of the first PUBLISH and the last PUBACK. */
+  readonly firstPublishMs: number;
+  readonly lastAckMs: number;
+  /** Publish time (epoch ms) per message_id of every acknowledged message; built on first use. */
+  readonly publishedAt: ReadonlyMap<string, number>;
+  /** PUBLISH → PUBACK of each acknowledged message, ms. */
+  readonly ackLatenciesMs: readonly number[];
+}
+
+/** Epoch milliseconds with sub-millisecond resolution (same clock as Date.now). */
+export const nowEpochMs = (): number => performance.timeOrigin + performance.now();
+
+/** Sensor readings of the payloads: a few variants per device so values move like a device's. */
+const SENSOR_VARIANTS = 8;
+const sensorsOf = (variant: number): Record<string, number> => ({
+  temperature: 20 + ((variant * 7) % 100) / 10,
+  humidity: 40 + ((variant * 13) % 200) / 10,
+});
+
+/** A device's PUBLISH packets: one template per sensor variant, with where the per-message bytes go. */
+interface PublishTemplate {
+  readonly packet: Buffer;
+  readonly packetIdAt: number;
+  readonly messageIdAt: number;
+  readonly timestampAt: number;
+}
+
+const publishTemplates = (device: LoadDevice, model: string, version: MqttProtocolVersion): PublishTemplate[] =>
+  Array.from({ length: SENSOR_VARIANTS }, (_, v) => {
+    const t = telemetryTemplate({
+      identity: { deviceId: device.id, deviceModel: model },
+      sensors: sensorsOf(v),
+      firmwareVersion: 'v0.1.0',
+      modelVersion: undefined,
+    });
+    const p = encodePublishQos1(device.topic, t.payload, version);
+    return {
+      packet: p.template,
+      packetIdAt: p.packetIdOffset,
+      messageIdAt: p.payloadOffset + t.messageIdOffset,
+      timestampAt: p.payloadOffset + t.timestampOffset,
+    };
+  });
+
+/** Random bytes for message ids, drawn from the OS in blocks rather than 16 bytes per message. */
+const createRandomPool = (blockBytes = 16 * 1024): { take16(): number; readonly bytes: Buffer } => {
+  const bytes = Buffer.allocUnsafe(blockBytes);
+  let at = blockBytes;
+  return {
+    bytes,
+    take16() {
+      if (at + 16 > blockBytes) {
+        randomFillSync(bytes);
+        at = 0;
+      }
+      const from = at;
+      at += 16;
+      return from;
+    },
+  };
+};
+
+const parseUrl = (url: string): { host: string; port: number } => {
+  const u = new URL(url);
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') {
+    throw new ZenthosError('ZEN_BAD_REQUEST', `load generator URL ${url}: only mqtt:// and tcp:// (plain TCP) are supported`);
+  }
+  return { host: u.hostname || '127.0.0.1', port: u.port ? Number(u.port) : 1883 };
+};
+
+/** One device's connection and its share of the run. */
+interface Connection {
+  readonly index: number;
+  readonly device: LoadDevice;
+  readonly socket: Socket;
+  readonly templates: PublishTemplate[];
+  /** Packet identifier → index of the message (in the run's arrays) it carries. */
+  readonly ids: PacketIds<number>;
+  /** Messages of this device written so far. */
+  next: number;
+  /** Messages of this device acknowledged or failed. */
+  settled: number;
+  lastWriteMs: number;
+  closed: boolean;
+}
+
+/**
+ * Opens one connection: TCP, CONNECT, and the CONNACK within `timeoutMs`. A refused CONNACK
+ * rejects with the coded error of {@link connectRefusal}.
+ */
+function openConnection(
+  address: { host: string; port: number },
+  device: LoadDevice,
+  version: MqttProtocolVersion,
+  keepAliveS: number,
+  timeoutMs: number,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: address.host, port: address.port, noDelay: true });
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new ZenthosError('ZEN_TIMEOUT', `no CONNACK for ${device.id} from ${address.host}:${address.port} within ${timeoutMs} ms`, true),
+        ),
+      timeoutMs,
+    );
+    const reader = createPacketReader((type, _flags, buf, start, end) => {
+      if (settled) return;
+      if (type !== packetTypes.connack) {
+        fail(new ZenthosError('ZEN_DECODE_FAILED', `expected CONNACK for ${device.id}, got packet type ${type}`));
+        return;
+      }
+      const refusal = connectRefusal(decodeConnack(buf, start, end), version, device.id);
+      if (refusal) {
+        fail(refusal);
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+      // Held until runLoad listens: nothing may be read (and dropped) before then. An error
+      // meanwhile ends in a close, which runLoad notices (socket.destroyed) and reports.
+      socket.pause();
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+    const onData = (chunk: Buffer): void => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        fail(err as Error);
+      }
+    };
+    const onClose = (): void =>
+      fail(
+        new ZenthosError(
+          'ZEN_DEPENDENCY_UNAVAILABLE',
+          `${address.host}:${address.port} closed the connection of ${device.id} before CONNACK`,
+          true,
+        ),
+      );
+    const onError = (err: Error): void =>
+      fail(
+        new ZenthosError(
+          'ZEN_DEPENDENCY_UNAVAILABLE',
+          `MQTT connection of ${device.id} to ${address.host}:${address.port} failed: ${err.message}`,
+          true,
+          {
+            cause: err,
+          },
+        ),
+      );
+    socket.on('data', onData);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    socket.once('connect', () =>
+      socket.write(
+        encodeConnect({
+          clientId: device.id,
+          username: device.id,
+          ...(device.token ? { password: device.token } : {}),
+          keepAliveS,
+          clean: true,
+          protocolVersion: version,
+        }),
+      ),
+    );
+  });
+}
+
+/**
+ * The benchmarks' load generator: one MQTT connection per device, each publishing its messages
+ * at QoS 1 with a window of `inFlight` unacknowledged PUBLISHes, as fast as the broker
+ * acknowledges them. Payloads are the firmware's own telemetry (`buildTelemetry` once per device
+ * and sensor variant, a fresh UUIDv4 `message_id` and the current `timestamp` written into each
+ * message), so a bridge validates exactly what devices send. The PUBLISHes a connection can send
+ * in one event-loop turn leave as one buffer in one write; the publish time of each message is
+ * taken just before that write. Every connection is opened (CONNACK checked) before the first
+ * PUBLISH; at the end each sends DISCONNECT. The whole run is cut off after `timeoutMs`.
+ */
+export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
+  const version = settings.protocolVersion ?? 4;
+  const keepAliveS = settings.keepAliveS ?? 60;
+  const perDevice = settings.messagesPerDevice;
+  const window = Math.max(1, Math.min(settings.inFlight, 65_535));
+  const address = parseUrl(settings.url);
+  const total = settings.devices.length * perDevice;
+
+  const sockets = await Promise.allSettled(
+    settings.devices.map((d) => openConnection(address, d, version, keepAliveS, settings.connectTimeoutMs ?? 30_000)),
+  );
+  const refused = sockets.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (refused) {
+    for (const s of sockets) if (s.status === 'fulfilled') s.value.destroy();
+    throw refused.reason;
+  }
+
+  // Per message of the run (device index × messages per device + sequence number): its id's
+  // random bytes and its publish time. Typed arrays, not objects: no garbage per message.
+  const idBytes = Buffer.allocUnsafe(total * 16);
+  const publishedMs = new Float64Array(total);
+  const ackedFlags = new Uint8Array(total);
+  const ackLatencies = new Float64Array(total);
+  let acknowledged = 0;
+  let errors = 0;
+  let sent = 0;
+  let firstError: string | undefined;
+  let firstPublishMs = Number.POSITIVE_INFINITY;
+  let lastAckMs = 0;
+  const random = createRandomPool();
+  const scratch: number[] = [];
+
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let open = 0;
+
+  const settle = (c: Connection): void => {
+    if (!c.closed && c.settled >= perDevice) {
+      c.closed = true;
+      c.socket.end(DISCONNECT);
+      if (--open === 0) finish();
+    }
+  };
+
+  const fill = (c: Connection): void => {
+    const room = Math.min(window - c.ids.inFlight, perDevice - c.next);
+    if (room <= 0 || c.closed) return;
+    let bytes = 0;
+    for (let k = 0; k < room; k++) bytes += (c.templates[(c.next + k) % SENSOR_VARIANTS] as PublishTemplate).packet.length;
+    // A fresh buffer per write: the socket may still hold the previous one.
+    const out = Buffer.allocUnsafe(bytes);
+    const nowMs = Date.now();
+    let at = 0;
+    scratch.length = 0;
+    for (let k = 0; k < room; k++) {
+      const seq = c.next++;
+      const message = c.index * perDevice + seq;
+      const t = c.templates[seq % SENSOR_VARIANTS] as PublishTemplate;
+      t.packet.copy(out, at);
+      const id = c.ids.take(message);
+      out[at + t.packetIdAt] = id >> 8;
+      out[at + t.packetIdAt + 1] = id & 0xff;
+      const from = random.take16();
+      random.bytes.copy(idBytes, message * 16, from, from + 16);
+      writeUuidV4(random.bytes, from, out, at + t.messageIdAt);
+      writeEpochSeconds(nowMs, out, at + t.timestampAt);
+      at += t.packet.length;
+      scratch.push(message);
+    }
+    const t = nowEpochMs();
+    for (const message of scratch) publishedMs[message] = t;
+    if (t < firstPublishMs) firstPublishMs = t;
+    sent += room;
+    c.lastWriteMs = nowMs;
+    c.socket.write(out);
+  };
+
+  const fail = (c: Connection, reason: string): void => {
+    firstError ??= `${c.device.id}: ${reason}`;
+  };
+
+  const connections: Connection[] = sockets.map((s, index) => {
+    const socket = (s as PromiseFulfilledResult<Socket>).value;
+    const c: Connection = {
+      index,
+      device: settings.devices[index] as LoadDevice,
+      socket,
+      templates: publishTemplates(settings.devices[index] as LoadDevice, settings.model, version),
+      ids: createPacketIds<number>(),
+      next: 0,
+      settled: 0,
+      lastWriteMs: Date.now(),
+      closed: false,
+    };
+    const reader = createPacketReader((type, _flags, buf, start, end) => {
+      if (type === packetTypes.puback) {
+        const { packetId, reasonCode } = decodePuback(buf, start, end);
+        const message = c.ids.release(packetId);
+        if (message === undefined) {
+          fail(c, `PUBACK for packet identifier ${packetId}, which is not in flight`);
+          return;
+        }
+        c.settled++;
+        if (reasonCode >= 0x80) {
+          // MQTT 5 §3.4.2.1: the server refused the message.
+          errors++;
+          fail(c, `PUBACK reason code 0x${reasonCode.toString(16)}`);
+          return;
+        }
+        const t = nowEpochMs();
+        ackedFlags[message] = 1;
+        ackLatencies[acknowledged++] = t - (publishedMs[message] as number);
+        lastAckMs = t;
+      } else if (type !== packetTypes.pingresp) {
+        fail(c, `unexpected packet type ${type}`);
+      }
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        fail(c, (err as Error).message);
+        socket.destroy();
+        return;
+      }
+      // Refill the window once per chunk: the PUBLISHes freed by all its PUBACKs go in one write.
+      fill(c);
+      settle(c);
+    });
+    socket.on('error', (err) => fail(c, err.message));
+    if (socket.destroyed) {
+      fail(c, 'connection closed before the first PUBLISH');
+      c.closed = true;
+    }
+    socket.on('close', () => {
+      if (c.settled < perDevice) {
+        // Whatever was in flight is lost; what was never sent is not counted as sent.
+        errors += c.ids.inFlight;
+        c.settled = perDevice;
+        fail(c, 'connection closed before every message was acknowledged');
+      }
+      if (!c.closed) {
+        c.closed = true;
+        if (--open === 0) finish();
+      }
+    });
+    return c;
+  });
+  open = connections.filter((c) => !c.closed).length;
+  for (const c of connections) c.socket.resume();
+
+  const ticker = setInterval(() => settings.onProgress?.(acknowledged, errors), 1_000);
+  // MQTT 3.1.1 §3.1.2.10: the client must send something within every Keep Alive period; a
+  // connection whose window is full waits for PUBACKs and writes nothing meanwhile.
+  const pinger =
+    keepAliveS > 0
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            for (const c of connections) {
+              if (!c.closed && now - c.lastWriteMs >= (keepAliveS * 1000) / 2) {
+                c.lastWriteMs = now;
+                c.socket.write(PINGREQ);
+              }
+            }
+          },
+          Math.max(250, (keepAliveS * 1000) / 4),
+        )
+      : undefined;
+  // A broker that stops acknowledging must not hang the benchmark: cut every connection off.
+  const cutOff = setTimeout(() => {
+    firstError ??= `cut off after ${settings.timeoutMs ?? 600_000} ms`;
+    for (const c of connections) c.socket.destroy();
+  }, settings.timeoutMs ?? 600_000);
+
+  try {
+    if (perDevice === 0) for (const c of connections) settle(c);
+    if (open === 0) finish();
+    for (const c of connections) fill(c);
+    await finished;
+  } finally {
+    clearInterval(ticker);
+    if (pinger) clearInterval(pinger);
+    clearTimeout(cutOff);
+    // DISCONNECT was written with end(); give the broker a moment to close, then let go.
+    await Promise.all(
+      connections.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.socket.destroyed) return resolve();
+            const timer = setTimeout(() => {
+              c.socket.destroy();
+              resolve();
+            }, 2_000);
+            c.socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+  settings.onProgress?.(acknowledged, errors);
+
+  let published: Map<string, number> | undefined;
+  const latencies = Array.from(ackLatencies.subarray(0, acknowledged));
+  return {
+    sent,
+    acknowledged,
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+    firstPublishMs,
+    lastAckMs,
+    get publishedAt(): ReadonlyMap<string, number> {
+      if (!published) {
+        published = new Map();
+        for (let m = 0; m < total; m++) if (ackedFlags[m] === 1) published.set(formatUuidV4(idBytes, m * 16), publishedMs[m] as number);
+      }
+      return published;
+    },
+    ackLatenciesMs: latencies,
+  };
+}
