@@ -10,6 +10,7 @@ import { createSinkInstruments } from './adapters/instruments';
 import { createPostgresWriter } from './adapters/postgres-writer';
 import { createRollupRefresher } from './adapters/rollup-refresher';
 import { createSinkRunner } from './adapters/sink-runner';
+import { createTelemetryRowDecoder } from './adapters/telemetry-rows';
 
 /** A started sink. */
 export interface RunningSink {
@@ -113,9 +114,11 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe(topics);
 
+  const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
   const runner = createSinkRunner({
     consumer,
-    serde: createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL }),
+    serde,
+    telemetryRows: createTelemetryRowDecoder(serde.registry),
     writer,
     dlq,
     topicPrefix: config.SINK_TOPIC_PREFIX,

@@ -3,7 +3,8 @@ import { type ConsumerPort, type IncomingRecord, type OutgoingRecord, type Produ
 import type { Serde } from '@zenthos/schemas';
 import { commitPositions, createPendingPositions } from '../domain/offsets';
 import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/records';
-import { buildTableBatches } from '../domain/rows';
+import { buildTableBatches, type Row } from '../domain/rows';
+import type { TelemetryRowDecoder } from './telemetry-rows';
 import type { SinkInstruments } from './instruments';
 import type { BatchWriter } from './postgres-writer';
 import { batchTraceContext, type BatchTraceContext } from '@zenthos/telemetry';
@@ -14,6 +15,11 @@ import { collectWhileArriving } from './batching';
 export interface SinkRunnerOptions {
   readonly consumer: ConsumerPort;
   readonly serde: Pick<Serde, 'decode'>;
+  /**
+   * Reads telemetry rows straight from the record bytes (see {@link createTelemetryRowDecoder});
+   * records it leaves alone are decoded with `serde`. Default: every record through `serde`.
+   */
+  readonly telemetryRows?: TelemetryRowDecoder;
   readonly writer: BatchWriter;
   /** Receives records that can never be written (undecodable, wrong topic), value untouched. */
   readonly dlq: Pick<ProducerPort, 'send'>;
@@ -55,11 +61,9 @@ export interface SinkRunner {
 // producers' linger (5 ms in @zenthos/kafka), so records of one burst share a transaction.
 const ARRIVAL_GAP_MS = 6;
 
-interface Decoded {
-  readonly record: IncomingRecord;
-  readonly kind: RecordKind;
-  readonly value: EnrichedByKind[RecordKind];
-}
+type Decoded = { readonly record: IncomingRecord; readonly kind: RecordKind } & (
+  { readonly value: EnrichedByKind[RecordKind] } | { readonly row: Row }
+);
 
 /**
  * The sink's consume → batch → write → commit loop. Offsets are committed only after the
@@ -74,7 +78,7 @@ interface Decoded {
  * again, which the unique keys absorb.
  */
 export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
-  const { consumer, logger } = opts;
+  const { consumer, logger, telemetryRows } = opts;
   const {
     rowsWritten,
     duplicates,
@@ -142,6 +146,17 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
           toZenthosError(new Error(kind ? 'record without a value' : `not an enriched topic: ${r.topic}`), 'ZEN_DECODE_FAILED'),
         ]);
         continue;
+      }
+      if (kind === 'telemetry' && telemetryRows) {
+        let row = telemetryRows.read(r.value);
+        if (row === null) {
+          await telemetryRows.load(r.value);
+          row = telemetryRows.read(r.value);
+        }
+        if (row) {
+          ok.push({ record: r, kind, row });
+          continue;
+        }
       }
       try {
         const { value } = await opts.serde.decode<EnrichedByKind[RecordKind]>(r.value);
