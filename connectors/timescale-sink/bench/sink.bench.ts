@@ -7,7 +7,8 @@
 //    ratio. Both sides store the same thing: the rollups are refreshed from telemetry_raw in the
 //    background, whose cost for those rows is shown too.
 // 2. Kafka → Postgres through the whole sink (poll, Avro decode, batch, write, commit), the sink
-//    running as its own process: rows/s and the sink process's CPU time (user + system) per row.
+//    running as its own process: rows/s, the sink process's CPU time (user + system) per row, and
+//    the CPU time per row of the Postgres backends serving its connections.
 // 3. The sink's share of end-to-end latency at low load: records produced one at a time at a
 //    steady rate, the time from the producer's acknowledgement until the row is visible in
 //    telemetry_raw (p50 / p95 / max), and CPU per row at that rate; the same with one Kafka
@@ -135,12 +136,7 @@ function spawnSink(env: Record<string, string>): SinkProcess {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return {
-    cpuMs() {
-      // Fields after the command name: state is field 3, utime 14 and stime 15 (proc(5)).
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
-    },
+    cpuMs: () => processCpuMs(child.pid ?? -1),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -167,9 +163,41 @@ async function withSinkPipeline<T>(
   }
 }
 
-async function kafkaToPostgres(registryUrl: string, n: number): Promise<{ rowsPerS: number; cpuUsPerRow: number }> {
+/** User + system CPU time of a process in ms (proc(5): utime and stime, fields 14 and 15); 0 once it is gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time so far of the Postgres backends serving the sink's connections to a database (by
+ * pid, from pg_stat_activity): Postgres' own work per row, without the other work the shared
+ * server does. Needs the server on this machine (its /proc).
+ */
+async function sinkBackendsCpuMs(db: TemporaryDatabase, seen: Map<number, number>): Promise<number> {
+  const { rows: backends } = await db.pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'zenthos-sink'`,
+  );
+  for (const { pid } of backends) seen.set(pid, Math.max(seen.get(pid) ?? 0, processCpuMs(pid)));
+  let total = 0;
+  for (const ms of seen.values()) total += ms;
+  return total;
+}
+
+async function kafkaToPostgres(
+  registryUrl: string,
+  n: number,
+): Promise<{ rowsPerS: number; cpuUsPerRow: number; postgresUsPerRow: number }> {
   return withSinkPipeline(registryUrl, async ({ db, prefix, producer }) => {
-    await producer.send(prefix, telemetryWithDuplicates({ total: n, unique: n }));
+    // Readings of the last half minute (and the next): newer than the rollups' watermarks, so the
+    // sink's background refresher (same backends) has nothing to materialise during the run.
+    const startS = Math.floor(Date.now() / 1000) - 30;
+    await producer.send(prefix, telemetryWithDuplicates({ total: n, unique: n, startS, minutes: 1 }));
     const sink = spawnSink(sinkEnv(db.url, prefix, registryUrl, { SINK_BATCH_SIZE: String(batchSize) }));
     try {
       // Timed from the first row, so start-up and the consumer group's join are not counted.
@@ -181,6 +209,8 @@ async function kafkaToPostgres(registryUrl: string, n: number): Promise<{ rowsPe
       );
       const t0 = performance.now();
       const cpu0 = sink.cpuMs();
+      const backends = new Map<number, number>();
+      const pg0 = await sinkBackendsCpuMs(db, backends);
       const first = await count(db);
       await waitFor(
         () => count(db),
@@ -189,7 +219,12 @@ async function kafkaToPostgres(registryUrl: string, n: number): Promise<{ rowsPe
         20,
       );
       const ms = performance.now() - t0;
-      return { rowsPerS: perSecond(n - first, ms), cpuUsPerRow: Math.round(((sink.cpuMs() - cpu0) * 1000) / (n - first)) };
+      const pg1 = await sinkBackendsCpuMs(db, backends);
+      return {
+        rowsPerS: perSecond(n - first, ms),
+        cpuUsPerRow: Math.round(((sink.cpuMs() - cpu0) * 1000) / (n - first)),
+        postgresUsPerRow: Math.round(((pg1 - pg0) * 1000) / (n - first)),
+      };
     } finally {
       await sink.stop();
     }
@@ -375,8 +410,14 @@ async function main(): Promise<void> {
     }
     if (steps.has('kafka')) {
       const e2e = await kafkaToPostgres(registry.url, rows);
-      out(`Kafka -> Postgres through the sink (decode + write)   ${fmt(e2e.rowsPerS)} rows/s, sink CPU ${e2e.cpuUsPerRow} us/row`);
-      Object.assign(result, { kafkaToPostgresRowsPerS: e2e.rowsPerS, kafkaToPostgresCpuUsPerRow: e2e.cpuUsPerRow });
+      out(
+        `Kafka -> Postgres through the sink (decode + write)   ${fmt(e2e.rowsPerS)} rows/s, sink CPU ${e2e.cpuUsPerRow} us/row, its Postgres backends ${e2e.postgresUsPerRow} us/row`,
+      );
+      Object.assign(result, {
+        kafkaToPostgresRowsPerS: e2e.rowsPerS,
+        kafkaToPostgresCpuUsPerRow: e2e.cpuUsPerRow,
+        kafkaToPostgresBackendUsPerRow: e2e.postgresUsPerRow,
+      });
     }
     if (steps.has('latency')) {
       const latencyRecords = 300;
