@@ -117,7 +117,8 @@ export function registerOtaCommands(program: Command): void {
     .command('ota')
     .description(
       'run the OTA API (OTA_PORT, default 8080): releases, device routes, rollouts, GitHub webhook; ' +
-        'devices whose offered release changes are notified through OTA_NOTIFICATIONS_TOPIC (the bridge publishes to zenthos/{model}/{id}/ota)',
+        'devices whose offered release changes (publish, yank, rollout, key revocation, tag change) are notified through ' +
+        'OTA_NOTIFICATIONS_TOPIC (the bridge publishes to zenthos/{model}/{id}/ota)',
     )
     .action(async () => {
       const config = loadOtaConfig(process.env);
@@ -186,14 +187,14 @@ export function registerOtaCommands(program: Command): void {
     });
   keys
     .command('revoke')
-    .description('revoke a key: releases it signed are refused to devices and it can no longer sign')
+    .description(
+      'revoke a key: releases it signed are refused to devices and it can no longer sign; devices whose offered release ' +
+        'this moves are notified (OTA_NOTIFICATIONS), and if Kafka cannot take the notifications nothing is revoked',
+    )
     .argument('<key_id>', 'key id')
     .action(async (keyId: string) => {
-      await withParts(async (p) => {
-        await p.keyring.revoke(keyId);
-        await p.cache.invalidateAllLatest();
-      });
-      print({ key_id: keyId, revoked: true });
+      const { notified } = await withParts((p) => p.releases.revokeKey(keyId));
+      print({ key_id: keyId, revoked: true, notified });
     });
 
   const rollout = program.command('rollout').description('staged rollouts of a release to a cohort of devices');

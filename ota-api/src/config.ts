@@ -25,6 +25,11 @@ export const otaConfigShape = {
    */
   OTA_NOTIFICATIONS: env.bool(true),
   OTA_NOTIFICATIONS_TOPIC: env.string('zenthos.ota.notifications'),
+  /**
+   * How long a change waits for Kafka to acknowledge its notifications (librdkafka
+   * `message.timeout.ms`) before it fails with 503 ZEN_DEPENDENCY_UNAVAILABLE and rolls back.
+   */
+  OTA_NOTIFICATIONS_TIMEOUT_MS: env.int(10_000, 1_000, 300_000),
   OTA_STATUS_TOPIC: env.string('zenthos.status.enriched'),
   OTA_STATUS_GROUP_ID: env.string('zenthos-ota-status'),
   LOG_LEVEL: commonEnv.LOG_LEVEL,

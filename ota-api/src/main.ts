@@ -10,6 +10,7 @@ import type { Telemetry } from '@zenthos/telemetry';
 import type { OtaConfig } from './config';
 import { createApiTokens, type ApiTokens } from './adapters/api-tokens';
 import type { ArtifactStore } from './adapters/artifact-store';
+import { createDeviceUpdates, type DeviceUpdates } from './adapters/device-updates';
 import { createNoCache, createRedisCache, type OtaCache } from './adapters/cache';
 import { createFsArtifactStore } from './adapters/fs-artifact-store';
 import { registerFleetGauges } from './adapters/fleet-gauges';
@@ -35,6 +36,7 @@ export interface OtaParts {
   readonly keyring: Keyring;
   readonly releases: ReleaseService;
   readonly devices: DeviceRegistry;
+  readonly deviceUpdates: DeviceUpdates;
   readonly tokens: ApiTokens;
   readonly rollouts: RolloutService;
   readonly webhook: GithubWebhook;
@@ -78,7 +80,14 @@ async function createNotifier(
   } finally {
     await admin.disconnect();
   }
-  const producer = createRdkafkaProducer({ brokers: config.KAFKA_BROKERS, clientId: 'zenthos-ota-api' });
+  // A change waits at most OTA_NOTIFICATIONS_TIMEOUT_MS for Kafka, then fails with 503 and rolls
+  // back (its transaction, locks and the operator's request do not wait longer). librdkafka's
+  // message.timeout.ms (5 min by default) is set to the same, so a record Kafka never took is
+  // dropped rather than kept for later where librdkafka does apply it.
+  const producer = createRdkafkaProducer(
+    { brokers: config.KAFKA_BROKERS, clientId: 'zenthos-ota-api' },
+    { 'message.timeout.ms': config.OTA_NOTIFICATIONS_TIMEOUT_MS },
+  );
   await producer.connect();
   return createKafkaNotifier({
     producer,
@@ -88,6 +97,7 @@ async function createNotifier(
     tracer: deps.tracer,
     logger: deps.logger,
     onSent: (kind, reason, count) => deps.metrics.countNotifications(kind, reason, count),
+    ackTimeoutMs: config.OTA_NOTIFICATIONS_TIMEOUT_MS,
   });
 }
 
@@ -163,6 +173,7 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
       notifier,
     });
     const devices = createDeviceRegistryFromConfig(config, pool);
+    const deviceUpdates = createDeviceUpdates({ pool, devices, notifier });
     const tokens = createApiTokens(pool);
     const rollouts = createRolloutService(pool, cache, notifier);
     const webhook = createGithubWebhook({
@@ -186,6 +197,7 @@ export async function createOtaParts(config: OtaConfig, options: OtaPartsOptions
       keyring,
       releases,
       devices,
+      deviceUpdates,
       tokens,
       rollouts,
       webhook,

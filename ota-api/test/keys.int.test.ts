@@ -53,8 +53,7 @@ describe('signing keys: rotation and revocation', () => {
 
   it("a revoked key's signatures are refused and it can no longer sign", async () => {
     const oldKeyId = h.ota.parts.keyring.active?.keyId as string;
-    await h.ota.parts.keyring.revoke(oldKeyId);
-    await h.ota.parts.cache.invalidateAllLatest();
+    await h.ota.parts.releases.revokeKey(oldKeyId);
     const refused = await h.call('GET', '/firmware/esp32-s3/v1.0.0');
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'ZEN_OTA_KEY_REVOKED' });
@@ -70,10 +69,9 @@ describe('signing keys: rotation and revocation', () => {
     // A process must not start signing with a revoked key.
     await expect(createOtaParts(h.config, { logger: h.ota.parts.logger })).rejects.toMatchObject({ code: 'ZEN_OTA_KEY_REVOKED' });
 
-    await second.keyring.revoke(newKeyId);
-    await second.cache.invalidateAllLatest();
+    await second.releases.revokeKey(newKeyId);
     expect((await h.call('GET', '/firmware/esp32-s3/latest')).status).toBe(404);
-    await expect(h.ota.parts.keyring.revoke('0000000000000000')).rejects.toMatchObject({ code: 'ZEN_NOT_FOUND' });
+    await expect(h.ota.parts.releases.revokeKey('0000000000000000')).rejects.toMatchObject({ code: 'ZEN_NOT_FOUND' });
   });
 
   it('refuses a configured key that is not ed25519 with a config error', async () => {

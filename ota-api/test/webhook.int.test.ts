@@ -144,7 +144,7 @@ describe('GitHub release webhook', () => {
       if (opts.sigKey === 'revoked') {
         const old = generateKeyPairSync('ed25519');
         const keyId = await h.ota.parts.keyring.addPublicKey(old.publicKey.export({ type: 'spki', format: 'pem' }).toString());
-        await h.ota.parts.keyring.revoke(keyId);
+        await h.ota.parts.releases.revokeKey(keyId);
         sig = sign(null, bin, old.privateKey);
       }
       host(`${name}.sig`, sig);

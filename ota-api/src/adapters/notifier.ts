@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
-import { isZenthosError, ZenthosError, type ErrorCode, type Logger } from '@zenthos/core';
+import { isZenthosError, withTimeout, ZenthosError, type ErrorCode, type Logger } from '@zenthos/core';
 import type { Queryable } from '@zenthos/db';
 import type { OutgoingRecord, ProducerPort } from '@zenthos/kafka';
 import { contracts, type OtaNotification, type Serde } from '@zenthos/schemas';
@@ -27,9 +27,12 @@ export interface PendingNotification {
 export interface ChangeNotifier {
   /**
    * Inside the change's transaction, before changing anything: serialises changes of one
-   * (kind, model) and snapshots what every device is offered.
+   * (kind, model) and snapshots what every device is offered. A change that edits devices
+   * themselves (their tags) names them in `deviceIds`: only they are considered, judged by
+   * their facts before and after the change. Changes taking several of these locks take them
+   * in the order of {@link offerLockOrder}, so that two of them never wait on each other.
    */
-  prepare(db: Queryable, kind: ReleaseKind, deviceModel: string): Promise<PendingNotification>;
+  prepare(db: Queryable, kind: ReleaseKind, deviceModel: string, deviceIds?: readonly string[]): Promise<PendingNotification>;
   close(): Promise<void>;
 }
 
@@ -54,7 +57,21 @@ export interface KafkaNotifierOptions {
   readonly nowMs?: () => number;
   /** Records per produce call. */
   readonly chunkRecords?: number;
+  /**
+   * How long a change waits for Kafka to acknowledge its notifications before it fails with
+   * ZEN_DEPENDENCY_UNAVAILABLE (OTA_NOTIFICATIONS_TIMEOUT_MS); 10 s by default.
+   */
+  readonly ackTimeoutMs?: number;
 }
+
+/**
+ * Sorts (kind, model) pairs into the order a change that locks several of them takes their
+ * locks (a key revocation, a tag change): one global order leaves no cycle of waits.
+ */
+export const offerLockOrder = <T extends { readonly kind: ReleaseKind; readonly deviceModel: string }>(pairs: readonly T[]): T[] =>
+  [...pairs].sort((a, b) =>
+    a.kind === b.kind ? (a.deviceModel < b.deviceModel ? -1 : a.deviceModel > b.deviceModel ? 1 : 0) : a.kind < b.kind ? -1 : 1,
+  );
 
 // Any constant works as long as every OTA API instance uses the same one; it only has to differ
 // from the migrator's lock (0x7a656e01).
@@ -73,14 +90,17 @@ export function createKafkaNotifier(opts: KafkaNotifierOptions): ChangeNotifier 
   const { producer, serde, topic, tracer, logger } = opts;
   const nowMs = opts.nowMs ?? Date.now;
   const chunk = opts.chunkRecords ?? 1_000;
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
   const subject = `${topic}-value`;
   const schema = contracts['ota-notifications'].schema;
 
-  const devicesOf = async (db: Queryable, deviceModel: string): Promise<DeviceFacts[]> => {
+  const devicesOf = async (db: Queryable, deviceModel: string, only: readonly string[] | undefined): Promise<DeviceFacts[]> => {
     // Revoked devices cannot connect, so nothing would deliver their notification.
     const { rows } = await db.query<{ id: string; model: string; tags: string[] }>(
-      'SELECT id, model, tags FROM devices WHERE model = $1 AND revoked_at IS NULL ORDER BY id',
-      [deviceModel],
+      only
+        ? 'SELECT id, model, tags FROM devices WHERE model = $1 AND revoked_at IS NULL AND id = ANY($2::text[]) ORDER BY id'
+        : 'SELECT id, model, tags FROM devices WHERE model = $1 AND revoked_at IS NULL ORDER BY id',
+      only ? [deviceModel, only] : [deviceModel],
     );
     return rows;
   };
@@ -97,9 +117,11 @@ export function createKafkaNotifier(opts: KafkaNotifierOptions): ChangeNotifier 
   });
 
   return {
-    async prepare(db, kind, deviceModel) {
+    async prepare(db, kind, deviceModel, deviceIds) {
       await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [OFFER_LOCK_CLASS, `${kind}/${deviceModel}`]);
       const before = await opts.loadContext(kind, deviceModel, db);
+      // The devices the change edits, as they were: their offers before are judged by these facts.
+      const factsBefore = deviceIds ? new Map((await devicesOf(db, deviceModel, deviceIds)).map((d) => [d.id, d])) : undefined;
       return {
         send: (reason) =>
           traced(
@@ -118,11 +140,18 @@ export function createKafkaNotifier(opts: KafkaNotifierOptions): ChangeNotifier 
             async (span) => {
               try {
                 const after = await opts.loadContext(kind, deviceModel, db);
-                const notices = planNotifications(kind, before, after, await devicesOf(db, deviceModel), reason);
+                const devices = await devicesOf(db, deviceModel, deviceIds);
+                const notices = planNotifications(kind, before, after, devices, reason, factsBefore);
                 span.setAttribute('zenthos.ota.notifications', notices.length);
                 const timestamp = Math.floor(nowMs() / 1000);
                 // DESIGN.md: one trace follows a message; the bridge's publish joins this span's trace.
                 const headers = injectTraceHeaders(trace.setSpan(context.active(), span), {});
+                // One deadline for all chunks. librdkafka's own message.timeout.ms does not fire
+                // while the broker is unreachable (measured with librdkafka 2.12: a record queued
+                // for a disconnected broker waited with no delivery report for minutes), so the
+                // wait is bounded here; such a record may still reach Kafka once it is back,
+                // which is a notification for nothing, never a missing one.
+                const deadline = performance.now() + ackTimeoutMs;
                 for (let i = 0; i < notices.length; i += chunk) {
                   const records: OutgoingRecord[] = [];
                   for (const n of notices.slice(i, i + chunk)) {
@@ -134,7 +163,8 @@ export function createKafkaNotifier(opts: KafkaNotifierOptions): ChangeNotifier 
                       headers: { ...headers, message_id: value.message_id, device_id: n.deviceId },
                     });
                   }
-                  await producer.send(records);
+                  const leftMs = Math.max(1, Math.ceil(deadline - performance.now()));
+                  await withTimeout(producer.send(records), leftMs, `Kafka acknowledging ${records.length} release notifications`);
                   opts.onSent?.(kind, reason, records.length);
                 }
                 if (notices.length > 0) logger.info({ kind, deviceModel, reason, devices: notices.length }, 'release notifications sent');

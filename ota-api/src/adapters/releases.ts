@@ -9,7 +9,7 @@ import { requireValidVersion, type ReleaseKind } from '../domain/versions';
 import type { ArtifactStore, StagedArtifact } from './artifact-store';
 import type { OtaCache } from './cache';
 import type { Keyring } from './signing-keys';
-import { createNoNotifier, type ChangeNotifier } from './notifier';
+import { createNoNotifier, offerLockOrder, type ChangeNotifier, type PendingNotification } from './notifier';
 
 /** A release as management routes list it. */
 export interface ReleaseRecord extends ReleaseView {
@@ -55,6 +55,12 @@ export interface ReleaseService {
     includeYanked?: boolean | undefined;
   }): Promise<ReleaseRecord[]>;
   yank(kind: ReleaseKind, deviceModel: string, version: string, reason?: string): Promise<ReleaseRecord>;
+  /**
+   * Revokes a release-signing key: releases it signed are refused to devices from now on, and
+   * the devices whose offered release that moves are notified in the same transaction (a
+   * rollback, like a yank, for every model the key signed for). ZEN_NOT_FOUND for an unknown id.
+   */
+  revokeKey(keyId: string): Promise<{ readonly notified: number }>;
   /**
    * `latest` for a device (or for anybody when `device` is undefined). A function is called
    * only when an open rollout needs the device's facts, saving a lookup on most requests.
@@ -106,6 +112,21 @@ interface ReleaseRow {
   source: string;
   storage_key: string;
 }
+
+/** A (kind, model) whose offers a change may move. */
+interface OfferScope {
+  readonly kind: ReleaseKind;
+  readonly deviceModel: string;
+}
+
+/** Thrown inside a key revocation's transaction to start it over with more models locked. */
+class RevocationWidened {
+  constructor(readonly scopes: readonly OfferScope[]) {}
+}
+
+// A revocation starts over when a publish signed by the key commits while it waits for the key
+// row; more than a few in a row means publishes keep racing it, and the operator retries.
+const REVOKE_ATTEMPTS = 5;
 
 const tableOf = (kind: ReleaseKind): string => (kind === 'firmware' ? 'firmware_releases' : 'model_releases');
 const COLUMNS =
@@ -375,6 +396,55 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
       }
       await cache.invalidateLatest(kind, deviceModel);
       return (await service.get(kind, deviceModel, version)) as ReleaseRecord;
+    },
+
+    async revokeKey(keyId) {
+      const sameScope = (a: OfferScope, b: OfferScope): boolean => a.kind === b.kind && a.deviceModel === b.deviceModel;
+      const union = (a: readonly OfferScope[], b: readonly OfferScope[]): OfferScope[] => [
+        ...a,
+        ...b.filter((x) => !a.some((y) => sameScope(x, y))),
+      ];
+      // Only releases a device can be offered matter: yanked ones are offered to nobody already.
+      const signedBy = async (db: Queryable): Promise<OfferScope[]> => {
+        const { rows } = await db.query<{ kind: ReleaseKind; device_model: string }>(
+          `SELECT DISTINCT kind, device_model FROM firmware_releases WHERE key_id = $1 AND yanked_at IS NULL
+           UNION SELECT DISTINCT kind, device_model FROM model_releases WHERE key_id = $1 AND yanked_at IS NULL`,
+          [keyId],
+        );
+        return rows.map((r) => ({ kind: r.kind, deviceModel: r.device_model }));
+      };
+      let known: OfferScope[] = [];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const notified = await withTransaction(pool, async (client) => {
+            const scopes = offerLockOrder(union(known, await signedBy(client)));
+            const pending: PendingNotification[] = [];
+            for (const scope of scopes) pending.push(await notifier.prepare(client, scope.kind, scope.deviceModel));
+            await keyring.revoke(keyId, client);
+            // A publish signing with this key holds the key row (FOR SHARE) until it commits, so the
+            // UPDATE above waited for it; its model, if new, was neither locked nor snapshotted.
+            // Start over with it (releasing everything keeps the one lock order). Later publishes
+            // see the key revoked and fail.
+            const added = (await signedBy(client)).filter((x) => !scopes.some((y) => sameScope(x, y)));
+            if (added.length > 0) throw new RevocationWidened(union(scopes, added));
+            let count = 0;
+            for (const p of pending) count += await p.send('key_revoked');
+            return count;
+          });
+          keyring.forget(keyId);
+          await cache.invalidateAllLatest();
+          return { notified };
+        } catch (err) {
+          if (!(err instanceof RevocationWidened)) throw err;
+          if (attempt >= REVOKE_ATTEMPTS)
+            throw new ZenthosError(
+              'ZEN_CONFLICT',
+              `releases signed by key ${keyId} kept being published during its revocation; try again`,
+              true,
+            );
+          known = [...err.scopes];
+        }
+      }
     },
 
     loadContext: (kind, deviceModel, db) => loadContext(kind, deviceModel, db),

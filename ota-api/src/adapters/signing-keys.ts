@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { ZenthosError } from '@zenthos/core';
-import type { Pool } from '@zenthos/db';
+import type { Pool, Queryable } from '@zenthos/db';
 import { keyIdOf, parseEd25519PublicKey, type Ed25519Key } from '@zenthos/devices';
 
 /** A signing key as `GET /keys` shows it. */
@@ -23,8 +23,14 @@ export interface Keyring {
   /** Adds a public key only (e.g. the CI key that signs GitHub release assets). */
   addPublicKey(pem: string): Promise<string>;
   list(): Promise<SigningKeyInfo[]>;
-  /** Revokes a key: its signatures are refused from now on; ZEN_NOT_FOUND for an unknown id. */
-  revoke(keyId: string): Promise<void>;
+  /**
+   * Marks a key revoked inside `db`'s transaction: its signatures are refused once that commits;
+   * ZEN_NOT_FOUND for an unknown id. Revoke through ReleaseService.revokeKey, which also tells
+   * the devices whose offered release this moves; it calls {@link forget} after COMMIT.
+   */
+  revoke(keyId: string, db: Queryable): Promise<void>;
+  /** Drops this process's cached lookup of a key, so a committed revocation applies at once. */
+  forget(keyId: string): void;
   /** A public key and whether it is revoked (cached briefly: this is on every device request). */
   lookup(keyId: string): Promise<{ key: KeyObject; revoked: boolean } | undefined>;
   /** Every unrevoked public key. */
@@ -82,9 +88,13 @@ export function createKeyring(pool: Pool, active: Ed25519Key | undefined, cacheM
       }));
     },
 
-    async revoke(keyId) {
-      const { rowCount } = await pool.query('UPDATE signing_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1', [keyId]);
+    async revoke(keyId, db) {
+      const { rowCount } = await db.query('UPDATE signing_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1', [keyId]);
       if (rowCount === 0) throw new ZenthosError('ZEN_NOT_FOUND', `no signing key ${keyId}`);
+      cache.delete(keyId);
+    },
+
+    forget(keyId) {
       cache.delete(keyId);
     },
 

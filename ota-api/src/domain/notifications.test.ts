@@ -136,4 +136,54 @@ describe('planNotifications: which devices a change notifies', () => {
     };
     expect(ids(planNotifications('firmware', v1, withRollout(named), fleet, 'rollout_created'))).toEqual(['dev-3', 'dev-7']);
   });
+
+  it('revoking the key of the rollout release returns its stage to the general release; of the general release, the rest falls back', () => {
+    const before = withRollout(rollout);
+    // The rollout release is signed by the revoked key: the rollout no longer offers anything.
+    const rolloutGone: LatestContext = { general: release('v1.0.0'), rollouts: [] };
+    const back = planNotifications('firmware', before, rolloutGone, fleet, 'key_revoked');
+    expect(ids(back)).toEqual(idsOf(fleet.filter((d) => isTargeted(rollout, d))));
+    expect(back.every((n) => n.version === 'v1.0.0' && n.rolloutId === null && n.reason === 'key_revoked')).toBe(true);
+    // The general release is signed by it: devices outside the stage get the one before (or none).
+    const generalGone: LatestContext = { general: null, rollouts: before.rollouts };
+    const none = planNotifications('firmware', before, generalGone, fleet, 'key_revoked');
+    expect(ids(none)).toEqual(idsOf(fleet.filter((d) => !isTargeted(rollout, d))));
+    expect(none.every((n) => n.version === null)).toBe(true);
+  });
+});
+
+describe('planNotifications: a change to the devices themselves (tags)', () => {
+  const tagged: Rollout = {
+    ...rollout,
+    cohort: { type: 'tag', tag: 'beta' },
+    stages: [{ percent: 100, failureThreshold: 0.1, minDevices: 1 }],
+  };
+  const ctx = withRollout(tagged);
+  const plain: DeviceFacts = { id: 'dev-1', model: 'esp32-s3', tags: [] };
+  const beta: DeviceFacts = { ...plain, tags: ['beta'] };
+
+  it('a device tagged into a tag cohort is offered the rollout release; untagged, the general one again', () => {
+    expect(planNotifications('firmware', ctx, ctx, [beta], 'tags_changed', new Map([[plain.id, plain]]))).toEqual([
+      { deviceId: 'dev-1', deviceModel: 'esp32-s3', kind: 'firmware', version: 'v2.0.0', rolloutId: 'r1', reason: 'tags_changed' },
+    ]);
+    expect(planNotifications('firmware', ctx, ctx, [plain], 'tags_changed', new Map([[beta.id, beta]]))).toEqual([
+      { deviceId: 'dev-1', deviceModel: 'esp32-s3', kind: 'firmware', version: 'v1.0.0', rolloutId: null, reason: 'tags_changed' },
+    ]);
+  });
+
+  it('a tag change that moves no offer notifies nobody (another tag, or no open rollout)', () => {
+    const other: DeviceFacts = { ...plain, tags: ['lab'] };
+    expect(planNotifications('firmware', ctx, ctx, [other], 'tags_changed', new Map([[plain.id, plain]]))).toEqual([]);
+    expect(planNotifications('firmware', v1, v1, [beta], 'tags_changed', new Map([[plain.id, plain]]))).toEqual([]);
+  });
+
+  it('a tag that moves the device into a stage it is outside of by share still notifies nobody', () => {
+    const half: Rollout = { ...tagged, id: 'r-half', stages: [{ percent: 50, failureThreshold: 0.1, minDevices: 1 }] };
+    const halfCtx = withRollout(half);
+    const outside = fleet.map((d) => ({ ...d, tags: ['beta'] })).find((d) => !isTargeted(half, d)) as DeviceFacts;
+    const inside = fleet.map((d) => ({ ...d, tags: ['beta'] })).find((d) => isTargeted(half, d)) as DeviceFacts;
+    const untagged = (d: DeviceFacts): Map<string, DeviceFacts> => new Map([[d.id, { ...d, tags: [] }]]);
+    expect(planNotifications('firmware', halfCtx, halfCtx, [outside], 'tags_changed', untagged(outside))).toEqual([]);
+    expect(planNotifications('firmware', halfCtx, halfCtx, [inside], 'tags_changed', untagged(inside))).toHaveLength(1);
+  });
 });

@@ -11,7 +11,9 @@ export type NotificationReason =
   | 'rollout_completed'
   | 'rollout_paused'
   | 'rollout_resumed'
-  | 'rollout_aborted';
+  | 'rollout_aborted'
+  | 'key_revoked'
+  | 'tags_changed';
 
 /** The release a device is offered of one kind: what `latest` answers it. */
 export interface Offer {
@@ -46,9 +48,14 @@ export function offerOf(context: LatestContext, device: DeviceFacts): Offer {
  * differs between the context before and after it. Comparing offers rather than reasoning
  * about each action covers them all with one rule: a publish without a rollout reaches the
  * whole model (except devices held by an open rollout), a new or advanced stage reaches only
- * the devices it adds, completing a rollout reaches the rest of the model, and an abort or a
- * yank (the rollbacks) reaches the devices that are offered the previous release again. A device
- * whose offer did not move (a pause, a resume, a stage already including it) is not notified.
+ * the devices it adds, completing a rollout reaches the rest of the model, and an abort, a
+ * yank or a key revocation (the rollbacks) reaches the devices that are offered the previous
+ * release again. A device whose offer did not move (a pause, a resume, a stage already
+ * including it) is not notified.
+ *
+ * `factsBefore` holds the facts of devices the change itself edits (a tag change moves a device
+ * into or out of a tag cohort, with the context unchanged); every other device is judged by its
+ * current facts both times.
  */
 export function planNotifications(
   kind: ReleaseKind,
@@ -56,11 +63,12 @@ export function planNotifications(
   after: LatestContext,
   devices: readonly DeviceFacts[],
   reason: NotificationReason,
+  factsBefore?: ReadonlyMap<string, DeviceFacts>,
 ): OtaNotice[] {
   const out: OtaNotice[] = [];
   for (const device of devices) {
     const now = offerOf(after, device);
-    if (offerOf(before, device).version === now.version) continue;
+    if (offerOf(before, factsBefore?.get(device.id) ?? device).version === now.version) continue;
     out.push({ deviceId: device.id, deviceModel: device.model, kind, version: now.version, rolloutId: now.rolloutId, reason });
   }
   return out;

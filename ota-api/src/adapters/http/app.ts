@@ -6,6 +6,7 @@ import type { DeviceRegistry } from '@zenthos/devices';
 import { httpStatusOf } from '../../errors';
 import type { ApiTokens } from '../api-tokens';
 import type { OtaCache } from '../cache';
+import type { DeviceUpdates } from '../device-updates';
 import type { GithubWebhook } from '../github-webhook';
 import type { ReleaseService } from '../releases';
 import type { RolloutService } from '../rollouts';
@@ -20,6 +21,7 @@ import { openApiDocument } from './openapi';
 export interface OtaAppDeps {
   readonly releases: ReleaseService;
   readonly devices: DeviceRegistry;
+  readonly deviceUpdates: DeviceUpdates;
   readonly tokens: ApiTokens;
   readonly rollouts: RolloutService;
   readonly keyring: Keyring;

@@ -10,7 +10,7 @@ import { param, str } from './params';
 
 /** Management routes: releases, devices, rollouts, webhook outcomes; bearer tokens with scopes read / publish / rollback. */
 export function registerManagementRoutes(app: express.Express, { deps, auth, json }: RouteContext): void {
-  const { releases, devices, rollouts, webhook, cache, metrics } = deps;
+  const { releases, devices, deviceUpdates, rollouts, webhook, cache, metrics } = deps;
   app.get('/hooks/github-release/deliveries/:delivery_id', auth.requireScope('read'), async (req, res) => {
     res.json(await webhook.delivery(param(req, 'delivery_id')));
   });
@@ -83,6 +83,9 @@ export function registerManagementRoutes(app: express.Express, { deps, auth, jso
     if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
       throw new ZenthosError('ZEN_BAD_REQUEST', 'metadata must be an object');
     }
+    // No notification: a new device moves no other device's offer (cohort membership hashes each
+    // device id on its own), and the firmware asks `latest` when it starts, before any
+    // notification could matter to it.
     const registered = await devices.registerDevice({
       id: str(body.id) ?? '',
       model: str(body.model) ?? '',
@@ -92,11 +95,21 @@ export function registerManagementRoutes(app: express.Express, { deps, auth, jso
     });
     res.status(201).json(registered);
   });
+  app.patch('/devices/:device_id', auth.requireScope('publish'), json, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const unknown = Object.keys(body).filter((k) => k !== 'tags');
+    if (unknown.length > 0 || body.tags === undefined)
+      throw new ZenthosError('ZEN_BAD_REQUEST', `only tags can be changed${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}`);
+    const { device } = await deviceUpdates.setTags(param(req, 'device_id'), body.tags);
+    res.json(device);
+  });
   app.post('/devices/:device_id/token', auth.requireScope('publish'), async (req, res) => {
     const issued = await devices.issueDeviceToken(param(req, 'device_id'));
     res.status(201).json({ device_id: param(req, 'device_id'), token: issued.token, expires_at: issued.expiresAt.toISOString() });
   });
   app.post('/devices/:device_id/revoke', auth.requireScope('rollback'), async (req, res) => {
+    // No notification: a revoked device cannot connect to hear one, and no other device's offer
+    // depends on it (membership is per device id).
     await devices.revokeDevice(param(req, 'device_id'));
     res.json({ device_id: param(req, 'device_id'), revoked: true });
   });

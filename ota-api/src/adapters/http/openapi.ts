@@ -57,7 +57,7 @@ const rolloutAction = (action: string, scope: string, summary: string) => ({
     ...scoped(scope),
     parameters: [rolloutId],
     requestBody: { required: false, content: jsonOf({ type: 'object', properties: { reason: { type: 'string' } } }) },
-    responses: { ...ok(`rollout after ${action}`, { $ref: '#/components/schemas/Rollout' }), ...errors(401, 403, 404, 409) },
+    responses: { ...ok(`rollout after ${action}`, { $ref: '#/components/schemas/Rollout' }), ...errors(401, 403, 404, 409, 503) },
   },
 });
 
@@ -265,7 +265,7 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { ...ok('published', { $ref: '#/components/schemas/Release' }, '201'), ...errors(400, 401, 403, 409, 413) },
+        responses: { ...ok('published', { $ref: '#/components/schemas/Release' }, '201'), ...errors(400, 401, 403, 409, 413, 503) },
       },
     },
     '/releases/{kind}/{device_model}/{version}': {
@@ -282,7 +282,7 @@ export const openApiDocument = {
         ...scoped('rollback'),
         parameters: [kindParam, model, pathParam('version', 'version')],
         requestBody: { required: false, content: jsonOf({ type: 'object', properties: { reason: { type: 'string' } } }) },
-        responses: { ...ok('yanked', { $ref: '#/components/schemas/Release' }), ...errors(400, 401, 403, 404, 409) },
+        responses: { ...ok('yanked', { $ref: '#/components/schemas/Release' }), ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
     '/devices': {
@@ -300,6 +300,20 @@ export const openApiDocument = {
           ...ok('registered', { type: 'object', required: ['device_id', 'model', 'token'] }, '201'),
           ...errors(400, 401, 403, 409),
         },
+      },
+    },
+    '/devices/{device_id}': {
+      patch: {
+        summary: "Replace a device's tags; the device is notified when that moves its offered release (tag cohorts)",
+        ...scoped('publish'),
+        parameters: [deviceId],
+        requestBody: body({
+          type: 'object',
+          required: ['tags'],
+          additionalProperties: false,
+          properties: { tags: { type: 'array', items: { type: 'string' } } },
+        }),
+        responses: { ...ok('the device', { type: 'object', required: ['id', 'model', 'tags'] }), ...errors(400, 401, 403, 404, 503) },
       },
     },
     '/devices/{device_id}/token': {
@@ -329,7 +343,7 @@ export const openApiDocument = {
         summary: 'Start a staged rollout of a release to a cohort',
         ...scoped('publish'),
         requestBody: body({ $ref: '#/components/schemas/NewRollout' }),
-        responses: { ...ok('created', { $ref: '#/components/schemas/Rollout' }, '201'), ...errors(400, 401, 403, 404, 409) },
+        responses: { ...ok('created', { $ref: '#/components/schemas/Rollout' }, '201'), ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
     '/rollouts/{rollout_id}': {
