@@ -17,12 +17,11 @@ import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { createTemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { createKafkajs } from '@zenthos/kafka';
 import { startRegistry } from '@zenthos/schemas';
-import { runLoad, type LoadDevice } from '@zenthos/testing';
+import { runLoad, startSubscriber, type LoadDevice } from '@zenthos/testing';
 import { messageKinds } from '../src/domain/topics';
 
 /** Options of {@link runBridgeBench}. */
@@ -46,7 +45,7 @@ export interface LoadFigures {
   /** Process CPU time per message: comparable even when the machine is shared and busy. */
   readonly cpuUsPerMessage: number;
   readonly rssPeakMiB: number;
-  /** CPU time per message of the load generator (this process: publishers, and Mosquitto's mqtt.js subscriber). */
+  /** CPU time per message of the load generator (this process: publishers, and for Mosquitto its subscriber). */
   readonly generatorCpuUsPerMessage: number;
   /**
    * CPU time per message of the local Kafka broker during the load (found by its `kafka.Kafka`
@@ -264,23 +263,27 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     const mosquitto = spawn('mosquitto', ['-p', String(mqttPort)], { stdio: 'ignore' });
     children.push(mosquitto);
     const mosquittoUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    let received = 0;
+    let lastReceived = process.hrtime.bigint();
     const subscriber = await (async () => {
       for (let i = 0; ; i++) {
         try {
-          return await mqtt.connectAsync(mosquittoUrl, { clientId: `${prefix}-sub`, reconnectPeriod: 0 });
+          // The load generator's lean counterpart: no client library's work per message in this process.
+          return await startSubscriber({
+            url: mosquittoUrl,
+            clientId: `${prefix}-sub`,
+            topicFilter: `${prefix}/#`,
+            onMessage: () => {
+              received++;
+              lastReceived = process.hrtime.bigint();
+            },
+          });
         } catch (err) {
           if (i > 50) throw err;
           await new Promise((r) => setTimeout(r, 100));
         }
       }
     })();
-    await subscriber.subscribeAsync(`${prefix}/#`, { qos: 1 });
-    let received = 0;
-    let lastReceived = process.hrtime.bigint();
-    subscriber.on('message', () => {
-      received++;
-      lastReceived = process.hrtime.bigint();
-    });
     const plainDevices: LoadDevice[] = fleet.map((_, i) => ({
       id: `${prefix}-pub-${i}`,
       token: '',
@@ -295,7 +298,7 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     for (let i = 0; i < 300 && received - base < total; i++) await new Promise((r) => setTimeout(r, 100));
     const subSeconds = Number(lastReceived - started) / 1e9;
     const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, kafkaPid, mosquittoCpu);
-    await subscriber.endAsync();
+    await subscriber.close();
     await stop(mosquitto);
     const pubSubRate = (received - base) / subSeconds;
     return {

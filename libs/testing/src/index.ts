@@ -1,6 +1,8 @@
 export { createTcpProxy, type TcpProxy } from './tcp-proxy';
 export { startRegistryStub, ensureSchemaRegistry, type RegistryStub } from './registry-stub';
 export { runLoad, nowEpochMs, type LoadDevice, type LoadSettings, type LoadResult } from './mqtt-load';
+export { startSubscriber, type MqttSubscriber, type SubscriberSettings } from './mqtt-subscriber';
+export { openConnection, parseMqttUrl, type ConnectSettings, type OpenConnection } from './mqtt-connection';
 export {
   DISCONNECT,
   MAX_REMAINING_LENGTH,
@@ -12,11 +14,15 @@ export {
   createPacketReader,
   decodeConnack,
   decodePuback,
+  decodeSuback,
   encodeConnect,
   encodePublishQos1,
+  encodeSubscribe,
   packetTypes,
+  readPublish,
   readRemainingLength,
   remainingLengthSize,
+  writePuback,
   writeRemainingLength,
   type Connack,
   type ConnectOptions,
@@ -26,10 +32,13 @@ export {
   type PacketReader,
   type Puback,
   type PublishLayout,
+  type PublishView,
   type RemainingLength,
+  type Suback,
 } from './mqtt-packets';
 export {
   formatUuidV4,
+  readMessageId,
   telemetryTemplate,
   writeEpochSeconds,
   writeUuidV4,

@@ -3,23 +3,20 @@
 // replaces mqtt.js there, whose per-message promises, packet objects and stream writes cost the
 // benchmark 0.03 ms of CPU per message on the machine it measures (see tools/bench/README.md).
 import { randomFillSync } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ZenthosError } from '@zenthos/core';
 import {
   DISCONNECT,
   PINGREQ,
-  connectRefusal,
   createPacketIds,
   createPacketReader,
-  decodeConnack,
   decodePuback,
-  encodeConnect,
   encodePublishQos1,
   packetTypes,
   type MqttProtocolVersion,
   type PacketIds,
 } from './mqtt-packets';
+import { openConnection, parseMqttUrl, type OpenConnection } from './mqtt-connection';
 import { formatUuidV4, telemetryTemplate, writeEpochSeconds, writeUuidV4 } from './telemetry-template';
 
 /** One load-generating device. */
@@ -124,14 +121,6 @@ const createRandomPool = (blockBytes = 16 * 1024): { take16(): number; readonly 
   };
 };
 
-const parseUrl = (url: string): { host: string; port: number } => {
-  const u = new URL(url);
-  if (u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') {
-    throw new ZenthosError('ZEN_BAD_REQUEST', `load generator URL ${url}: only mqtt:// and tcp:// (plain TCP) are supported`);
-  }
-  return { host: u.hostname || '127.0.0.1', port: u.port ? Number(u.port) : 1883 };
-};
-
 /** One device's connection and its share of the run. */
 interface Connection {
   readonly index: number;
@@ -149,100 +138,6 @@ interface Connection {
 }
 
 /**
- * Opens one connection: TCP, CONNECT, and the CONNACK within `timeoutMs`. A refused CONNACK
- * rejects with the coded error of {@link connectRefusal}.
- */
-function openConnection(
-  address: { host: string; port: number },
-  device: LoadDevice,
-  version: MqttProtocolVersion,
-  keepAliveS: number,
-  timeoutMs: number,
-): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: address.host, port: address.port, noDelay: true });
-    let settled = false;
-    const fail = (err: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new ZenthosError('ZEN_TIMEOUT', `no CONNACK for ${device.id} from ${address.host}:${address.port} within ${timeoutMs} ms`, true),
-        ),
-      timeoutMs,
-    );
-    const reader = createPacketReader((type, _flags, buf, start, end) => {
-      if (settled) return;
-      if (type !== packetTypes.connack) {
-        fail(new ZenthosError('ZEN_DECODE_FAILED', `expected CONNACK for ${device.id}, got packet type ${type}`));
-        return;
-      }
-      const refusal = connectRefusal(decodeConnack(buf, start, end), version, device.id);
-      if (refusal) {
-        fail(refusal);
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      socket.removeListener('error', onError);
-      socket.removeListener('close', onClose);
-      // Held until runLoad listens: nothing may be read (and dropped) before then. An error
-      // meanwhile ends in a close, which runLoad notices (socket.destroyed) and reports.
-      socket.pause();
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-    const onData = (chunk: Buffer): void => {
-      try {
-        reader.push(chunk);
-      } catch (err) {
-        fail(err as Error);
-      }
-    };
-    const onClose = (): void =>
-      fail(
-        new ZenthosError(
-          'ZEN_DEPENDENCY_UNAVAILABLE',
-          `${address.host}:${address.port} closed the connection of ${device.id} before CONNACK`,
-          true,
-        ),
-      );
-    const onError = (err: Error): void =>
-      fail(
-        new ZenthosError(
-          'ZEN_DEPENDENCY_UNAVAILABLE',
-          `MQTT connection of ${device.id} to ${address.host}:${address.port} failed: ${err.message}`,
-          true,
-          {
-            cause: err,
-          },
-        ),
-      );
-    socket.on('data', onData);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    socket.once('connect', () =>
-      socket.write(
-        encodeConnect({
-          clientId: device.id,
-          username: device.id,
-          ...(device.token ? { password: device.token } : {}),
-          keepAliveS,
-          clean: true,
-          protocolVersion: version,
-        }),
-      ),
-    );
-  });
-}
-
-/**
  * The benchmarks' load generator: one MQTT connection per device, each publishing its messages
  * at QoS 1 with a window of `inFlight` unacknowledged PUBLISHes, as fast as the broker
  * acknowledges them. Payloads are the firmware's own telemetry (`buildTelemetry` once per device
@@ -257,15 +152,24 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   const keepAliveS = settings.keepAliveS ?? 60;
   const perDevice = settings.messagesPerDevice;
   const window = Math.max(1, Math.min(settings.inFlight, 65_535));
-  const address = parseUrl(settings.url);
+  const address = parseMqttUrl(settings.url);
   const total = settings.devices.length * perDevice;
 
-  const sockets = await Promise.allSettled(
-    settings.devices.map((d) => openConnection(address, d, version, keepAliveS, settings.connectTimeoutMs ?? 30_000)),
+  const opened = await Promise.allSettled(
+    settings.devices.map((d) =>
+      openConnection(address, {
+        clientId: d.id,
+        username: d.id,
+        password: d.token,
+        keepAliveS,
+        protocolVersion: version,
+        timeoutMs: settings.connectTimeoutMs ?? 30_000,
+      }),
+    ),
   );
-  const refused = sockets.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const refused = opened.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (refused) {
-    for (const s of sockets) if (s.status === 'fulfilled') s.value.destroy();
+    for (const s of opened) if (s.status === 'fulfilled') s.value.socket.destroy();
     throw refused.reason;
   }
 
@@ -333,8 +237,8 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     firstError ??= `${c.device.id}: ${reason}`;
   };
 
-  const connections: Connection[] = sockets.map((s, index) => {
-    const socket = (s as PromiseFulfilledResult<Socket>).value;
+  const connections: Connection[] = opened.map((s, index) => {
+    const { socket, receive } = (s as PromiseFulfilledResult<OpenConnection>).value;
     const c: Connection = {
       index,
       device: settings.devices[index] as LoadDevice,
@@ -369,9 +273,9 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
         fail(c, `unexpected packet type ${type}`);
       }
     });
-    socket.on('data', (chunk: Buffer) => {
+    receive((buf, length) => {
       try {
-        reader.push(chunk);
+        reader.push(buf, length);
       } catch (err) {
         fail(c, (err as Error).message);
         socket.destroy();
@@ -401,7 +305,6 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     return c;
   });
   open = connections.filter((c) => !c.closed).length;
-  for (const c of connections) c.socket.resume();
 
   const ticker = setInterval(() => settings.onProgress?.(acknowledged, errors), 1_000);
   // MQTT 3.1.1 §3.1.2.10: the client must send something within every Keep Alive period; a

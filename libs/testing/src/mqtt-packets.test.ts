@@ -7,10 +7,14 @@ import {
   createPacketReader,
   decodeConnack,
   decodePuback,
+  decodeSuback,
   encodeConnect,
   encodePublishQos1,
+  encodeSubscribe,
+  readPublish,
   readRemainingLength,
   remainingLengthSize,
+  writePuback,
   writeRemainingLength,
 } from './mqtt-packets';
 
@@ -141,6 +145,22 @@ describe('packet reader', () => {
     expect(seen).toEqual(expected);
   });
 
+  it('reads only the given length of a reused read buffer', () => {
+    const { reader, seen } = collect();
+    const readBuffer = Buffer.alloc(64, 0xff);
+    // A PUBACK, then a QoS 0 PUBLISH's type and the first byte of its two-byte remaining length
+    // (205); stale 0xff bytes after them must not be read as more length bytes.
+    Buffer.from('40020009' + '30', 'hex').copy(readBuffer);
+    readBuffer[5] = 0xcd;
+    reader.push(readBuffer, 6);
+    expect(seen).toEqual([{ type: 4, flags: 0, body: '0009' }]);
+    expect(reader.pending).toBe(2);
+    const rest = Buffer.from('01' + '000174' + '0000' + '61'.repeat(200) + 'ffff', 'hex');
+    reader.push(rest, rest.length - 2);
+    expect(seen[1]).toEqual({ type: 3, flags: 0, body: '000174' + '0000' + '61'.repeat(200) });
+    expect(reader.pending).toBe(0);
+  });
+
   it('holds back an incomplete packet until the rest arrives', () => {
     const { reader, seen } = collect();
     reader.push(Buffer.from('400200', 'hex'));
@@ -252,5 +272,50 @@ describe('packet identifiers (MQTT 3.1.1 §2.3.1)', () => {
   it('refuses a start outside 1 to 65535', () => {
     expect(() => createPacketIds(0)).toThrow(RangeError);
     expect(() => createPacketIds(65_536)).toThrow(RangeError);
+  });
+});
+
+describe('SUBSCRIBE / SUBACK', () => {
+  it('encodes one filter at QoS 1 with the reserved flags 0010 (3.1.1 §3.8.1)', () => {
+    expect(hex(encodeSubscribe(1, 'a/#', 1, 4))).toBe('8208' + '0001' + '0003612f23' + '01');
+    expect(hex(encodeSubscribe(258, 'a/#', 1, 5))).toBe('8209' + '0102' + '00' + '0003612f23' + '01');
+    expect(() => encodeSubscribe(0, 'a', 1, 4)).toThrow(RangeError);
+  });
+
+  it('reads the packet identifier and the return codes, skipping MQTT 5 properties', () => {
+    expect(decodeSuback(Buffer.from('000101', 'hex'), 0, 3, 4)).toEqual({ packetId: 1, returnCodes: [1] });
+    expect(decodeSuback(Buffer.from('00018000', 'hex'), 0, 4, 4)).toEqual({ packetId: 1, returnCodes: [0x80, 0] });
+    // MQTT 5: property length 3 (a reason string "x" would be longer; any bytes are skipped).
+    expect(decodeSuback(Buffer.from('0002' + '03' + '1f0000' + '87', 'hex'), 0, 7, 5)).toEqual({ packetId: 2, returnCodes: [0x87] });
+    expect(() => decodeSuback(Buffer.from('0001', 'hex'), 0, 2, 4)).toThrow(expect.objectContaining({ code: 'ZEN_DECODE_TRUNCATED' }));
+  });
+});
+
+describe('received PUBLISH', () => {
+  it('finds topic, packet identifier and payload of a QoS 1 PUBLISH', () => {
+    const packet = encodePublishQos1('a/b', Buffer.from('hi'), 4).template;
+    packet.writeUInt16BE(0x1234, 7);
+    const view = readPublish(packet, 2, packet.length, 0x02, 4);
+    expect(view).toEqual({ qos: 1, packetId: 0x1234, topicStart: 4, topicEnd: 7, payloadStart: 9 });
+    expect(packet.subarray(view.payloadStart).toString()).toBe('hi');
+  });
+
+  it('skips MQTT 5 properties and has no packet identifier at QoS 0', () => {
+    // QoS 0, topic "t", properties of 2 bytes (payload format indicator 1), payload "x".
+    const body = Buffer.from('000174' + '02' + '0101' + '78', 'hex');
+    expect(readPublish(body, 0, body.length, 0x00, 5)).toEqual({ qos: 0, packetId: 0, topicStart: 2, topicEnd: 3, payloadStart: 6 });
+  });
+
+  it('refuses QoS 3 and a body shorter than its headers', () => {
+    expect(() => readPublish(Buffer.from('000174', 'hex'), 0, 3, 0x06, 4)).toThrow(expect.objectContaining({ code: 'ZEN_DECODE_FAILED' }));
+    expect(() => readPublish(Buffer.from('000574', 'hex'), 0, 3, 0x02, 4)).toThrow(
+      expect.objectContaining({ code: 'ZEN_DECODE_TRUNCATED' }),
+    );
+  });
+
+  it('writes a PUBACK for it', () => {
+    const buf = new Uint8Array(6);
+    expect(writePuback(buf, 1, 0xabcd)).toBe(5);
+    expect(hex(buf)).toBe('0040' + '02' + 'abcd' + '00');
   });
 });

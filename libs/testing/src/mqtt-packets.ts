@@ -12,6 +12,8 @@ export const packetTypes = {
   connack: 2,
   publish: 3,
   puback: 4,
+  subscribe: 8,
+  suback: 9,
   pingreq: 12,
   pingresp: 13,
   disconnect: 14,
@@ -47,14 +49,14 @@ export interface RemainingLength {
 }
 
 /**
- * Reads a Remaining Length starting at `offset`: undefined when the buffer ends before its last
- * byte (wait for more data). Throws on a fifth continuation byte (malformed, MQTT 3.1.1 §2.2.3).
+ * Reads a Remaining Length starting at `offset`: undefined when the data (`buf` up to `end`)
+ * ends before its last byte (wait for more data). Throws on a fifth continuation byte (malformed, MQTT 3.1.1 §2.2.3).
  */
-export function readRemainingLength(buf: Uint8Array, offset: number): RemainingLength | undefined {
+export function readRemainingLength(buf: Uint8Array, offset: number, end = buf.length): RemainingLength | undefined {
   let value = 0;
   let multiplier = 1;
   for (let i = 0; i < 4; i++) {
-    if (offset + i >= buf.length) return undefined;
+    if (offset + i >= end) return undefined;
     const byte = buf[offset + i] as number;
     value += (byte & 0x7f) * multiplier;
     if ((byte & 0x80) === 0) return { value, bytes: i + 1 };
@@ -152,6 +154,91 @@ export function encodePublishQos1(topic: string, payload: Uint8Array, protocolVe
   return { template, packetIdOffset, payloadOffset };
 }
 
+/** Encodes SUBSCRIBE for one topic filter (MQTT 3.1.1 §3.8: fixed header flags 0010; MQTT 5 §3.8: empty properties, options = QoS). */
+export function encodeSubscribe(packetId: number, topicFilter: string, qos: 0 | 1, protocolVersion: MqttProtocolVersion): Buffer {
+  if (packetId < 1 || packetId > 65_535) throw new RangeError(`packet identifier ${packetId} out of range`);
+  const filterBytes = utf8Length(topicFilter);
+  if (filterBytes === 0 || filterBytes > 65_535) throw new RangeError('topic filter must be 1 to 65535 bytes');
+  const properties = protocolVersion === 5 ? 1 : 0;
+  const remaining = 2 + properties + 2 + filterBytes + 1;
+  const buf = Buffer.alloc(1 + remainingLengthSize(remaining) + remaining);
+  buf[0] = (packetTypes.subscribe << 4) | 0x02;
+  let at = writeRemainingLength(buf, 1, remaining);
+  buf.writeUInt16BE(packetId, at);
+  at += 2;
+  if (protocolVersion === 5) buf[at++] = 0;
+  at = writeString(buf, at, topicFilter);
+  buf[at] = qos;
+  return buf;
+}
+
+/** A SUBACK: the SUBSCRIBE it answers and the granted QoS (or failure code) per filter. */
+export interface Suback {
+  readonly packetId: number;
+  /** 0–2 = granted QoS; 0x80 = failure (3.1.1 §3.9.3); MQTT 5: any code ≥ 0x80 is a refusal (§3.9.3). */
+  readonly returnCodes: readonly number[];
+}
+
+/** Decodes a SUBACK body, `buf[start, end)`; MQTT 5 properties are skipped. */
+export function decodeSuback(buf: Buffer, start: number, end: number, protocolVersion: MqttProtocolVersion): Suback {
+  if (end - start < 3) throw new ZenthosError('ZEN_DECODE_TRUNCATED', `SUBACK of ${end - start} bytes`);
+  const packetId = ((buf[start] as number) << 8) | (buf[start + 1] as number);
+  let at = start + 2;
+  if (protocolVersion === 5) {
+    const properties = readRemainingLength(buf, at, end);
+    if (!properties) throw new ZenthosError('ZEN_DECODE_TRUNCATED', 'SUBACK properties cut off');
+    at += properties.bytes + properties.value;
+  }
+  return { packetId, returnCodes: [...buf.subarray(at, end)] };
+}
+
+/** Where the parts of a received PUBLISH lie (offsets into the buffer it was read from). */
+export interface PublishView {
+  readonly qos: number;
+  /** 0 for QoS 0 (no Packet Identifier). */
+  readonly packetId: number;
+  readonly topicStart: number;
+  readonly topicEnd: number;
+  /** The payload runs from here to the end of the packet. */
+  readonly payloadStart: number;
+}
+
+/**
+ * Finds topic, Packet Identifier and payload of a PUBLISH body `buf[start, end)` with the fixed
+ * header's `flags` (MQTT 3.1.1 §3.3: QoS in bits 1–2, a Packet Identifier only for QoS 1 and 2;
+ * MQTT 5 §3.3.2.3: properties after it, skipped here).
+ */
+export function readPublish(buf: Buffer, start: number, end: number, flags: number, protocolVersion: MqttProtocolVersion): PublishView {
+  const qos = (flags >> 1) & 0x03;
+  if (qos === 3) throw new ZenthosError('ZEN_DECODE_FAILED', 'PUBLISH with QoS 3 (MQTT 3.1.1 §3.3.1.2)');
+  if (end - start < 2) throw new ZenthosError('ZEN_DECODE_TRUNCATED', 'PUBLISH without a topic');
+  const topicStart = start + 2;
+  const topicEnd = topicStart + (((buf[start] as number) << 8) | (buf[start + 1] as number));
+  let at = topicEnd;
+  let packetId = 0;
+  if (qos > 0) {
+    if (at + 2 > end) throw new ZenthosError('ZEN_DECODE_TRUNCATED', 'PUBLISH without its packet identifier');
+    packetId = ((buf[at] as number) << 8) | (buf[at + 1] as number);
+    at += 2;
+  }
+  if (protocolVersion === 5) {
+    const properties = readRemainingLength(buf, at, end);
+    if (!properties) throw new ZenthosError('ZEN_DECODE_TRUNCATED', 'PUBLISH properties cut off');
+    at += properties.bytes + properties.value;
+  }
+  if (at > end) throw new ZenthosError('ZEN_DECODE_TRUNCATED', 'PUBLISH shorter than its headers');
+  return { qos, packetId, topicStart, topicEnd, payloadStart: at };
+}
+
+/** Writes a PUBACK for `packetId` (MQTT 3.1.1 §3.4; in MQTT 5 a remaining length of 2 means success) at `offset`. */
+export function writePuback(buf: Uint8Array, offset: number, packetId: number): number {
+  buf[offset] = packetTypes.puback << 4;
+  buf[offset + 1] = 2;
+  buf[offset + 2] = packetId >> 8;
+  buf[offset + 3] = packetId & 0xff;
+  return offset + 4;
+}
+
 /**
  * Called for each complete control packet: its type, the flags nibble, and where its body
  * (variable header + payload) lies in `buf`. The bytes are only valid during the call.
@@ -164,7 +251,8 @@ export type PacketHandler = (type: number, flags: number, buf: Buffer, start: nu
  * packet of the data so far, in order, and keeps the bytes of an incomplete one for the next chunk.
  */
 export interface PacketReader {
-  push(chunk: Buffer): void;
+  /** Takes `chunk[0, length)` (the whole chunk by default); the bytes are not kept past the call. */
+  push(chunk: Buffer, length?: number): void;
   /** Bytes held back for an incomplete packet. */
   readonly pending: number;
 }
@@ -180,11 +268,12 @@ export function createPacketReader(onPacket: PacketHandler, maxPacketBytes = 1 <
     get pending() {
       return rest?.length ?? 0;
     },
-    push(chunk) {
-      const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    push(chunk, length = chunk.length) {
+      const buf = rest ? Buffer.concat([rest, chunk.subarray(0, length)]) : chunk;
+      const size = rest ? buf.length : length;
       rest = undefined;
       let at = 0;
-      while (at + 1 < buf.length) {
+      while (at + 1 < size) {
         let length: number;
         let lengthBytes: number;
         const b1 = buf[at + 1] as number;
@@ -192,7 +281,7 @@ export function createPacketReader(onPacket: PacketHandler, maxPacketBytes = 1 <
           length = b1;
           lengthBytes = 1;
         } else {
-          const read = readRemainingLength(buf, at + 1);
+          const read = readRemainingLength(buf, at + 1, size);
           if (!read) break;
           length = read.value;
           lengthBytes = read.bytes;
@@ -202,13 +291,13 @@ export function createPacketReader(onPacket: PacketHandler, maxPacketBytes = 1 <
         }
         const start = at + 1 + lengthBytes;
         const end = start + length;
-        if (end > buf.length) break;
+        if (end > size) break;
         const first = buf[at] as number;
         onPacket(first >> 4, first & 0x0f, buf, start, end);
         at = end;
       }
       // Copied: a view would keep the whole chunk alive.
-      if (at < buf.length) rest = Buffer.from(buf.subarray(at));
+      if (at < size) rest = Buffer.from(buf.subarray(at, size));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { buildTelemetry, uuidV4Pattern } from '@zenthos/firmware-common';
-import { formatUuidV4, telemetryTemplate, writeEpochSeconds, writeUuidV4 } from './telemetry-template';
+import { formatUuidV4, readMessageId, telemetryTemplate, writeEpochSeconds, writeUuidV4 } from './telemetry-template';
 
 describe('telemetry templates', () => {
   const cases: Array<{ deviceId: string; sensors: Record<string, number>; modelVersion: string | undefined }> = [
@@ -72,5 +72,19 @@ describe('epoch seconds', () => {
   it('refuses times whose seconds do not have 10 digits', () => {
     expect(() => writeEpochSeconds(999_999_999_000, Buffer.alloc(10), 0)).toThrow(RangeError);
     expect(() => writeEpochSeconds(10_000_000_000_000, Buffer.alloc(10), 0)).toThrow(RangeError);
+  });
+});
+
+describe('message_id of a received payload', () => {
+  const id = '5a0c7e43-1f63-4e55-8f5d-2b9e4e1d0c11';
+  it('finds it wherever it is in the payload, within the given range', () => {
+    const payload = Buffer.from(`xx{"device_id":"d","message_id":"${id}","timestamp":1}yy`);
+    expect(readMessageId(payload, 2, payload.length - 2)).toBe(id);
+    expect(readMessageId(payload, 2, 40)).toBeUndefined();
+  });
+  it('is undefined without one, or with one that is not 36 characters', () => {
+    expect(readMessageId(Buffer.from('{"device_id":"d"}'), 0, 17)).toBeUndefined();
+    const short = Buffer.from('{"message_id":"abc","sensors":{"temperature":21.5,"humidity":40}}');
+    expect(readMessageId(short, 0, short.length)).toBeUndefined();
   });
 });

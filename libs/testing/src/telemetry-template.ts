@@ -99,3 +99,17 @@ export function writeEpochSeconds(nowMs: number, dest: Uint8Array, offset: numbe
     s = Math.floor(s / 10);
   }
 }
+
+const MESSAGE_ID_KEY = Buffer.from('"message_id":"', 'latin1');
+
+/**
+ * The `message_id` of a telemetry payload `buf[start, end)` without parsing the JSON (a
+ * subscriber counting tens of thousands of messages a second); undefined when there is none.
+ */
+export function readMessageId(buf: Buffer, start: number, end: number): string | undefined {
+  const at = buf.indexOf(MESSAGE_ID_KEY, start);
+  if (at < 0 || at + MESSAGE_ID_KEY.length + 37 > end) return undefined;
+  const from = at + MESSAGE_ID_KEY.length;
+  if (buf[from + 36] !== 0x22) return undefined; // the closing quote of a 36-character UUID
+  return buf.toString('latin1', from, from + 36);
+}

@@ -1,4 +1,4 @@
-// runLoad's protocol behaviour against a scripted MQTT peer on loopback: the cases a real broker
+// runLoad's and startSubscriber's protocol behaviour against a scripted MQTT peer on loopback: the cases a real broker
 // cannot be made to produce on demand (a broker that stops acknowledging, holds PUBACKs past the
 // keep-alive, refuses a publish or a connection, drops the connection). The real brokers are in
 // tools/bench/test/load-generator.int.test.ts.
@@ -6,7 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ZenthosError } from '@zenthos/core';
 import { runLoad, type LoadDevice } from '../src/mqtt-load';
-import { createPacketReader, packetTypes } from '../src/mqtt-packets';
+import { createPacketReader, encodePublishQos1, packetTypes } from '../src/mqtt-packets';
+import { startSubscriber } from '../src/mqtt-subscriber';
+import { readMessageId } from '../src/telemetry-template';
 
 /** What the scripted peer saw on one connection. */
 interface Seen {
@@ -188,5 +190,76 @@ describe('runLoad against a scripted MQTT peer', () => {
     await expect(
       runLoad({ url: 'mqtts://127.0.0.1:8883', model: 'esp32-s3', devices: [device('d1')], messagesPerDevice: 1, inFlight: 1 }),
     ).rejects.toMatchObject({ code: 'ZEN_BAD_REQUEST' });
+  });
+});
+
+describe('startSubscriber against a scripted MQTT peer', () => {
+  /** A peer that grants (or refuses) the subscription and then delivers `deliveries` at QoS 1 in one write. */
+  async function subscriberPeer(suback: number, deliveries: number): Promise<{ url: string; pubacks: number[]; close(): Promise<void> }> {
+    const pubacks: number[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      const reader = createPacketReader((type, _flags, buf, start) => {
+        if (type === packetTypes.connect) socket.write(Buffer.from([0x20, 2, 0, 0]));
+        else if (type === packetTypes.subscribe) {
+          socket.write(Buffer.from([0x90, 3, buf[start] as number, buf[start + 1] as number, suback]));
+          if (suback < 0x80) {
+            const packets = Array.from({ length: deliveries }, (_, i) => {
+              const p = encodePublishQos1('t/1', Buffer.from(`{"message_id":"${String(i).padStart(36, '0')}"}`), 4);
+              p.template.writeUInt16BE(i + 1, p.packetIdOffset);
+              return p.template;
+            });
+            // Split mid-packet: the subscriber must put the halves together.
+            const all = Buffer.concat(packets);
+            socket.write(all.subarray(0, 100));
+            setTimeout(() => socket.write(all.subarray(100)), 20);
+          }
+        } else if (type === packetTypes.puback) pubacks.push(buf.readUInt16BE(start));
+      });
+      socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      pubacks,
+      close: () =>
+        new Promise((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('acknowledges every QoS 1 delivery and hands over each payload', async () => {
+    const peer = await subscriberPeer(1, 50);
+    const ids: string[] = [];
+    const subscriber = await startSubscriber({
+      url: peer.url,
+      clientId: 's',
+      topicFilter: 't/#',
+      onMessage: (buf, start, end) => ids.push(readMessageId(buf, start, end) ?? 'none'),
+    });
+    try {
+      for (let i = 0; i < 100 && peer.pubacks.length < 50; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(subscriber.received).toBe(50);
+      expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => String(i).padStart(36, '0')));
+      expect(peer.pubacks).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    } finally {
+      await subscriber.close();
+      await peer.close();
+    }
+  });
+
+  it('rejects a refused subscription (SUBACK 0x80) with a coded error', async () => {
+    const peer = await subscriberPeer(0x80, 0);
+    try {
+      await expect(startSubscriber({ url: peer.url, clientId: 's', topicFilter: '#', onMessage: () => undefined })).rejects.toMatchObject({
+        code: 'ZEN_MQTT_NOT_AUTHORIZED',
+      });
+    } finally {
+      await peer.close();
+    }
   });
 });

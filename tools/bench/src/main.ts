@@ -7,12 +7,13 @@ import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { deleteRedisKeys, deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
-import { runLoad, type LoadDevice } from '@zenthos/testing';
+import type { LoadDevice } from '@zenthos/testing';
 import type { BenchConfig } from './config';
 import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
 import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from './domain/stats';
 import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './adapters/arrivals';
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
+import { startLoadProcess, type LoadProcess } from './adapters/load-process';
 import {
   createGroupSampler,
   createResourceSampler,
@@ -82,7 +83,7 @@ export interface BenchIo {
 }
 
 const METHOD =
-  'Load generator: runLoad of @zenthos/testing in this process, a minimal MQTT 3.1.1 QoS 1 publisher over node:net (no client ' +
+  "Load generator: runLoad of @zenthos/testing in a child process of its own (its CPU and RSS are the generator's alone), a minimal MQTT 3.1.1 QoS 1 publisher over node:net (no client " +
   'library): one connection per device (CONNACK checked), a window of --in-flight unacknowledged PUBLISHes per connection refilled ' +
   'as PUBACKs arrive, the PUBLISHes of one event-loop turn written as one buffer; payloads are the firmware telemetry of ' +
   'buildTelemetry (built once per device, a fresh UUIDv4 message_id and the current timestamp written into each message); the ' +
@@ -132,6 +133,7 @@ export async function runEndToEndBench(
   let db: TemporaryDatabase | undefined;
   let platform: Platform | undefined;
   let observer: VisibilityObserver | undefined;
+  let loadProcess: LoadProcess | undefined;
   const topicPrefix = `bench${run}`;
   const registryTopic = `_schemas_bench${run}`;
   try {
@@ -172,13 +174,14 @@ export async function runEndToEndBench(
       },
       { logDir: join(dir, 'logs'), env: process.env, progress: log },
     );
-    const pids: Record<string, number> = { 'load-generator': process.pid };
+    loadProcess = await startLoadProcess();
+    const pids: Record<string, number> = { 'load-generator': loadProcess.pid };
     for (const [name, p] of platform.services) pids[name] = p.pid;
 
     const devices: LoadDevice[] = credentials.map((c) => ({ id: c.id, token: c.token, topic: `zenthos/${model}/${c.id}/telemetry` }));
     // Warm-up, not measured: one message per device, so schema registration, consumer group
     // joins and the first transactions are behind us; the measured run starts once they are rows.
-    const warmUp = await runLoad({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
+    const warmUp = await loadProcess.run({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
     await waitForRows(db, warmUp.acknowledged, 60_000, log);
     const baseRows = await arrivalCount(db.pool);
 
@@ -200,14 +203,11 @@ export async function runEndToEndBench(
     if (kafkaBrokerAgeS !== null && kafkaBrokerAgeS < KAFKA_JIT_WARM_S) log(kafkaWarmUpNote(kafkaBrokerAgeS));
     sampler.start();
     infraSampler.start();
-    const load = await runLoad({
-      url: `mqtt://127.0.0.1:${ports.mqtt}`,
-      model,
-      devices,
-      messagesPerDevice: options.messages,
-      inFlight: options.inFlight,
-      onProgress: (acked, errors) => log(`  acknowledged ${acked}/${total}${errors ? `, errors ${errors}` : ''}`),
-    });
+    const load = await loadProcess.run(
+      { url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: options.messages, inFlight: options.inFlight },
+      (acked, errors) => log(`  acknowledged ${acked}/${total}${errors ? `, errors ${errors}` : ''}`),
+    );
+    if (load.firstError !== undefined) log(`  load generator: ${load.firstError}`);
     // Rows still on their way: wait for all of them, or until the count stops moving.
     await waitForRows(db, baseRows + load.acknowledged, options.drainTimeoutMs, log);
     const usage = sampler.stop();
@@ -284,6 +284,7 @@ export async function runEndToEndBench(
         messages: options.messages,
         inFlight: options.inFlight,
         timeoutMs: 60_000,
+        load: (settings) => (loadProcess as LoadProcess).run(settings),
       }).catch((err: unknown) => ({ error: (err as Error).message }));
       log(`  ${JSON.stringify(mosquitto)}`);
       log('baseline: kafka-producer-perf-test (ProducerPerformance), 200-byte records, acks=all');
@@ -332,6 +333,7 @@ export async function runEndToEndBench(
     return { result, file };
   } finally {
     await observer?.abandon();
+    await loadProcess?.close();
     await platform?.stop();
     await deleteTopics(config.KAFKA_BROKERS, topicPrefix, [registryTopic]).catch((err: unknown) =>
       log(`could not delete the benchmark topics: ${(err as Error).message}`),

@@ -1,7 +1,8 @@
 // The benchmarks' load generator (runLoad of @zenthos/testing) against the real brokers: the
 // stack's Mosquitto, and the bridge started the way `zenthos bench` starts it. Messages are
-// counted where they arrive (an MQTT subscriber; the bridge's raw Kafka topic): every
-// acknowledged message arrives exactly once, with the payload the firmware would send.
+// counted where they arrive (an mqtt.js subscriber and the lean startSubscriber of the
+// baselines; the bridge's raw Kafka topic): every acknowledged message arrives exactly once,
+// with the payload the firmware would send.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devi
 import { deleteTopics, freePort, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { uuidV4Pattern } from '@zenthos/firmware-common';
 import { createRdkafkaConsumer } from '@zenthos/kafka';
-import { runLoad, type LoadDevice } from '@zenthos/testing';
+import { readMessageId, runLoad, startSubscriber, type LoadDevice, type MqttSubscriber } from '@zenthos/testing';
 import { ZenthosError } from '@zenthos/core';
 
 const mosquittoUrl = process.env.BENCH_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
@@ -24,7 +25,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('load generator against Mosquitto', () => {
   it.each([4, 5] as const)(
-    'delivers every acknowledged message once (MQTT protocol level %d)',
+    'delivers every acknowledged message once to each subscriber (MQTT level %d)',
     async (protocolVersion) => {
       const root = `zenthos-loadgen-${randomBytes(4).toString('hex')}`;
       const subscriber = await mqtt.connectAsync(mosquittoUrl, { clientId: `${root}-sub`, clean: true, reconnectPeriod: 0 });
@@ -36,8 +37,20 @@ describe('load generator against Mosquitto', () => {
         const id = message.message_id as string;
         received.set(id, (received.get(id) ?? 0) + 1);
       });
+      const leanReceived = new Map<string, number>();
+      let lean: MqttSubscriber | undefined;
       try {
         await subscriber.subscribeAsync(`${root}/#`, { qos: 1 });
+        lean = await startSubscriber({
+          url: mosquittoUrl,
+          clientId: `${root}-lean`,
+          topicFilter: `${root}/#`,
+          protocolVersion,
+          onMessage: (buf, start, end) => {
+            const id = readMessageId(buf, start, end) ?? 'none';
+            leanReceived.set(id, (leanReceived.get(id) ?? 0) + 1);
+          },
+        });
         const devices: LoadDevice[] = Array.from({ length: 6 }, (_, i) => ({
           id: `${root}-${i}`,
           token: '',
@@ -49,10 +62,13 @@ describe('load generator against Mosquitto', () => {
         expect(result.firstError).toBeUndefined();
         expect(result.ackLatenciesMs).toHaveLength(4_200);
         expect(result.publishedAt.size).toBe(4_200);
-        for (let i = 0; i < 100 && received.size < 4_200; i++) await sleep(100);
+        for (let i = 0; i < 100 && (received.size < 4_200 || leanReceived.size < 4_200); i++) await sleep(100);
         expect(received.size).toBe(4_200);
         expect([...received.values()].every((n) => n === 1)).toBe(true);
         expect([...result.publishedAt.keys()].every((id) => received.has(id) && uuidV4Pattern.test(id))).toBe(true);
+        expect(lean.received).toBe(4_200);
+        expect([...leanReceived.keys()].sort()).toEqual([...received.keys()].sort());
+        expect([...leanReceived.values()].every((n) => n === 1)).toBe(true);
         expect(payloads[0]).toEqual({
           message_id: expect.stringMatching(uuidV4Pattern),
           device_id: expect.stringMatching(new RegExp(`^${root}-\\d$`)),
@@ -65,6 +81,7 @@ describe('load generator against Mosquitto', () => {
         expect(Math.abs((payloads[0]?.timestamp as number) - Date.now() / 1000)).toBeLessThan(120);
       } finally {
         await subscriber.endAsync(true);
+        await lean?.close();
       }
     },
     60_000,

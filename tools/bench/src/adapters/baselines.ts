@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { createKafkajs, ensureTopics } from '@zenthos/kafka';
 import { parseProducerPerformance } from '../domain/producer-perf';
 import { summarizeLatencies, ratePerSecond, type LatencySummary } from '../domain/stats';
-import { nowEpochMs, runLoad, type LoadDevice } from '@zenthos/testing';
+import { nowEpochMs, readMessageId, runLoad, startSubscriber, type LoadDevice, type LoadResult, type LoadSettings } from '@zenthos/testing';
 
 /** One baseline's outcome: a rate, or why it could not be measured. */
 export interface BaselineResult {
@@ -19,8 +18,9 @@ export interface BaselineResult {
 /**
  * Mosquitto QoS 1 publish → subscribe with the benchmark's own load generator: the same devices,
  * messages and in-flight window, on a topic root of its own so nothing else on the shared broker
- * sees it. A QoS 1 subscriber counts every message; the rate is messages received over the time
- * from the first PUBLISH to the last delivery, the latency publish → delivery per message.
+ * sees it. A QoS 1 subscriber (`startSubscriber` of @zenthos/testing, as lean as the generator)
+ * counts every message; the rate is messages received over the time from the first PUBLISH to
+ * the last delivery, the latency publish → delivery per message.
  */
 export async function mosquittoBaseline(settings: {
   url: string;
@@ -30,28 +30,30 @@ export async function mosquittoBaseline(settings: {
   messages: number;
   inFlight: number;
   timeoutMs: number;
+  /** Runs the publishers (the benchmark's load process); in this process by default. */
+  load?: (settings: LoadSettings) => Promise<LoadResult>;
 }): Promise<BaselineResult> {
   const root = `zenthos-bench-${settings.run}`;
-  const subscriber = await mqtt.connectAsync(settings.url, { clientId: `${root}-sub`, clean: true, reconnectPeriod: 0 });
   const received = new Map<string, number>();
   let lastMs = 0;
-  subscriber.on('message', (_topic, payload) => {
-    const t = nowEpochMs();
-    try {
-      received.set((JSON.parse(payload.toString('utf8')) as { message_id: string }).message_id, t);
-      lastMs = t;
-    } catch {
-      // not ours
-    }
+  const subscriber = await startSubscriber({
+    url: settings.url,
+    clientId: `${root}-sub`,
+    topicFilter: `${root}/#`,
+    onMessage: (buf, start, end) => {
+      const id = readMessageId(buf, start, end);
+      if (id === undefined) return; // not ours
+      lastMs = nowEpochMs();
+      received.set(id, lastMs);
+    },
   });
   try {
-    await subscriber.subscribeAsync(`${root}/#`, { qos: 1 });
     const devices: LoadDevice[] = Array.from({ length: settings.devices }, (_, i) => ({
       id: `${root}-${i + 1}`,
       token: '',
       topic: `${root}/${settings.model}/${i + 1}/telemetry`,
     }));
-    const load = await runLoad({
+    const load = await (settings.load ?? runLoad)({
       url: settings.url,
       model: settings.model,
       devices,
@@ -72,7 +74,7 @@ export async function mosquittoBaseline(settings: {
       detail: `${settings.devices} publishers × ${settings.messages} at QoS 1 → 1 QoS 1 subscriber on ${settings.url}`,
     };
   } finally {
-    await subscriber.endAsync(true).catch(() => undefined);
+    await subscriber.close();
   }
 }
 
