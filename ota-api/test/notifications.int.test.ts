@@ -13,6 +13,7 @@ jest.setTimeout(120_000);
 
 const S3 = 'esp32-s3';
 const CAM = 'esp32-cam';
+const C3 = 'esp32-c3';
 let lab: NotificationLab;
 let h: Harness;
 /** A second process signing with another key, on the same database and topic. */
@@ -99,6 +100,66 @@ describe('revoking a signing key', () => {
     await h.ota.parts.rollouts.act(rollout.id, 'abort');
     await lab.drain();
     expect(since(mark)).toHaveLength(3);
+  });
+  it('a publish signed by the key that commits while the revocation waits for it is revoked and notified too', async () => {
+    const third = generateKeyPairSync('ed25519');
+    const parts = await createOtaParts(
+      loadOtaConfig({ ...h.env, OTA_SIGNING_KEY: third.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }),
+      { logger: h.ota.parts.logger },
+    );
+    try {
+      await h.ota.parts.devices.registerDevice({ id: 'c3-0', model: C3 });
+      // A model the key signed for before: the revocation knows it from the start.
+      await publishWith(parts, CAM, 'v1.2.0');
+      await lab.drain();
+      const mark = lab.received.length;
+      // A publish of a model the key never signed for, held just before its COMMIT: it holds the
+      // key row (FOR SHARE), so the revocation's UPDATE waits for it.
+      const { Readable } = await import('node:stream');
+      const staged = await parts.releases.stage(Readable.from([Buffer.alloc(256, 9)]));
+      let atCommit!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((r) => (atCommit = r));
+      const held = new Promise<void>((r) => (release = r));
+      const publishing = parts.releases.publish(
+        { kind: 'firmware', deviceModel: C3, version: 'v1.0.0', staged },
+        {
+          beforeCommit: async () => {
+            atCommit();
+            await held;
+          },
+        },
+      );
+      await reached;
+      const revoking = h.ota.parts.releases.revokeKey(keyIdOf(third.publicKey));
+      await lab.waitFor('the revocation to wait for the key row', async () => {
+        const { rows } = await h.db.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE signing_keys%'`,
+        );
+        return Number(rows[0]?.n) > 0 ? true : undefined;
+      });
+      release();
+      await publishing;
+      expect(await revoking).toEqual({ notified: 2 });
+      await lab.drain();
+      expect(since(mark).map((n) => [n.device_id, n.version, n.reason])).toEqual(
+        expect.arrayContaining([
+          ['cam-0', 'v1.0.0', 'key_revoked'],
+          ['c3-0', 'v1.0.0', 'published'],
+          ['c3-0', null, 'key_revoked'],
+        ]),
+      );
+      expect(since(mark)).toHaveLength(3);
+      expect(
+        since(mark)
+          .filter((n) => n.device_id === 'c3-0')
+          .map((n) => n.reason),
+      ).toEqual(['published', 'key_revoked']);
+      expect((await h.call('GET', `/firmware/${C3}/latest`)).status).toBe(404);
+    } finally {
+      await parts.close();
+    }
   });
 });
 
