@@ -31,6 +31,12 @@ export const sinkConfigShape = {
    */
   SINK_FETCH_WAIT_MAX_MS: env.int(500, 1, 5_000),
   /**
+   * librdkafka fetch.min.bytes: the broker answers a fetch once this much is ready, or after
+   * SINK_FETCH_WAIT_MAX_MS. Larger means fewer, larger fetches under load (less broker work per
+   * record), at the cost of up to SINK_FETCH_WAIT_MAX_MS more latency when records trickle in.
+   */
+  SINK_FETCH_MIN_BYTES: env.int(1, 1, 100_000_000),
+  /**
    * Least time between two Kafka offset commits (0: after every batch). Offsets are always
    * committed after the database commit; a crash re-delivers at most this much more (the unique
    * keys absorb it), and a quiet sink does not pay a commit round trip per record.

@@ -108,6 +108,7 @@ export async function startSink(env: NodeJS.ProcessEnv | Record<string, string |
       // runner knows that nothing more is ready and writes at once.
       'enable.partition.eof': true,
       'fetch.wait.max.ms': config.SINK_FETCH_WAIT_MAX_MS,
+      'fetch.min.bytes': config.SINK_FETCH_MIN_BYTES,
     },
   );
   const dlq = createRdkafkaProducer(kafka);

@@ -2,7 +2,7 @@ import { backoffDelayMs, isZenthosError, sleep, toZenthosError, type Logger, typ
 import { type ConsumerPort, type IncomingRecord, type OutgoingRecord, type ProducerPort } from '@zenthos/kafka';
 import type { Serde } from '@zenthos/schemas';
 import { commitPositions, createPendingPositions } from '../domain/offsets';
-import { kindOfTopic, type EnrichedByKind, type RecordKind } from '../domain/records';
+import { enrichedTopic, recordKinds, type EnrichedByKind, type RecordKind } from '../domain/records';
 import { buildTableBatches, type Row } from '../domain/rows';
 import type { TelemetryRowDecoder } from './telemetry-rows';
 import type { SinkInstruments } from './instruments';
@@ -79,6 +79,8 @@ type Decoded = { readonly record: IncomingRecord; readonly kind: RecordKind } & 
  */
 export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
   const { consumer, logger, telemetryRows } = opts;
+  // The kind of each enriched topic, looked up per record (kindOfTopic builds the topic names).
+  const kindByTopic = new Map<string, RecordKind>(recordKinds.map((k) => [enrichedTopic(opts.topicPrefix, k), k]));
   const {
     rowsWritten,
     duplicates,
@@ -139,7 +141,7 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
     const ok: Decoded[] = [];
     const dead: [IncomingRecord, ZenthosError][] = [];
     for (const r of records) {
-      const kind = kindOfTopic(opts.topicPrefix, r.topic);
+      const kind = kindByTopic.get(r.topic);
       if (!kind || !r.value) {
         dead.push([
           r,

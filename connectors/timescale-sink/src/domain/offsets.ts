@@ -13,8 +13,16 @@ export const offsetAbove = (a: string, b: string): boolean => (a.length !== b.le
  */
 export function commitPositions(records: readonly Pick<IncomingRecord, 'topic' | 'partition' | 'offset'>[]): CommitPosition[] {
   const highest = new Map<string, Pick<IncomingRecord, 'topic' | 'partition' | 'offset'>>();
+  // A poll returns runs of records of one partition: the key is made once per run, not per record.
+  let topic: string | undefined;
+  let partition = -1;
+  let key = '';
   for (const r of records) {
-    const key = `${r.topic}\u0000${r.partition}`;
+    if (r.partition !== partition || r.topic !== topic) {
+      topic = r.topic;
+      partition = r.partition;
+      key = `${topic}\u0000${partition}`;
+    }
     const seen = highest.get(key);
     if (!seen || offsetAbove(r.offset, seen.offset)) highest.set(key, r);
   }
