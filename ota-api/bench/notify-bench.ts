@@ -2,7 +2,9 @@
 // loopback only, bounded, leaves nothing behind (own database, schema registry topic, Kafka
 // topics and groups). Measures, in one process and one phase at a time:
 //  - the OTA API: a publish to a model of N devices with notifications off and on, alternated
-//    (wall time and process CPU time of the publish call);
+//    (wall time and process CPU time of the publish call); after the relay, a device's tag change
+//    with a tag rollout open (off and on alternated) and the revocation of the key that signed
+//    every release of the model;
 //  - the MQTT bridge's relay: CPU time per notification taken from Kafka and published, retained,
 //    to an in-process Aedes broker (the bridge built from connectors/mqtt-bridge).
 import { randomBytes } from 'node:crypto';
@@ -120,6 +122,48 @@ async function main(): Promise<void> {
     const relayCpuMs = cpuMs(relayCpu);
     await bridge.close();
 
+    // Changes that move single devices or whole models without a publish, after the relay so
+    // its count is exact: a device's tags with a tag rollout open (each change moves it into or
+    // out of the rollout, one notification), alternated with notifications off and on; then
+    // revoking the signing key of every release of the model (one notification per device).
+    const rolloutVersion = `v1.0.${version++}`;
+    await on.releases.publish({
+      kind: 'firmware',
+      deviceModel: 'esp32-s3',
+      version: rolloutVersion,
+      staged: await on.releases.stage(Readable.from([Buffer.alloc(64 * 1024, version)])),
+    });
+    await on.rollouts.create({
+      kind: 'firmware',
+      device_model: 'esp32-s3',
+      version: rolloutVersion,
+      cohort: { type: 'tag', tag: 'beta' },
+      stages: [{ percent: 100 }],
+    });
+    const tagSamples: Record<'off' | 'on', { wallMs: number[]; cpuMs: number[] }> = {
+      off: { wallMs: [], cpuMs: [] },
+      on: { wallMs: [], cpuMs: [] },
+    };
+    let tagNotifications = 0;
+    const tagChanges = 20;
+    for (let i = 0; i <= tagChanges; i++) {
+      for (const mode of ['off', 'on'] as const) {
+        const p = mode === 'on' ? on : off;
+        const cpu = process.cpuUsage();
+        const t = process.hrtime.bigint();
+        const { notified } = await p.deviceUpdates.setTags(`bench-${(i % devices) + 1}`, mode === 'on' ? [] : ['beta']);
+        if (i === 0) continue;
+        tagSamples[mode].wallMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+        tagSamples[mode].cpuMs.push(cpuMs(cpu));
+        tagNotifications += notified;
+      }
+    }
+    const revokeCpu = process.cpuUsage();
+    const revokeStart = process.hrtime.bigint();
+    const revoked = await on.releases.revokeKey(on.keyring.active?.keyId as string);
+    const revokeWallMs = Number(process.hrtime.bigint() - revokeStart) / 1e6;
+    const revokeCpuMs = cpuMs(revokeCpu);
+
     const summary = (mode: 'off' | 'on') => ({
       wallMsMedian: round(median(samples[mode].wallMs)),
       cpuMsMedian: round(median(samples[mode].cpuMs)),
@@ -132,6 +176,18 @@ async function main(): Promise<void> {
         '(after one warm-up each), notifications off and on alternated; CPU = process user+system time',
       publish: { devices, off: summary('off'), on: summary('on') },
       publishCpuMicrosPerNotification: round(((median(samples.on.cpuMs) - median(samples.off.cpuMs)) * 1000) / devices, 1),
+      tagChange: {
+        changes: tagChanges,
+        notifications: tagNotifications,
+        off: { wallMsMedian: round(median(tagSamples.off.wallMs)), cpuMsMedian: round(median(tagSamples.off.cpuMs)) },
+        on: { wallMsMedian: round(median(tagSamples.on.wallMs)), cpuMsMedian: round(median(tagSamples.on.cpuMs)) },
+      },
+      keyRevocation: {
+        notified: revoked.notified,
+        wallMs: round(revokeWallMs),
+        cpuMs: round(revokeCpuMs),
+        cpuMicrosPerNotification: round((revokeCpuMs * 1000) / Math.max(1, revoked.notified), 1),
+      },
       relay: {
         notifications,
         relayed,

@@ -195,7 +195,8 @@ describe('zenthos CLI: db, devices, tokens, firmware, rollout, keys', () => {
     expect(await json('keys', 'add-public', join(h.dir, 'new-key.pub'))).toEqual({ key_id: generated.key_id });
     const keys = await json<{ key_id: string; active: boolean }[]>('keys', 'list');
     expect(keys.map((k) => k.key_id)).toContain(generated.key_id);
-    await run('keys', 'revoke', generated.key_id);
+    // The key signed nothing, so no device's offer moves.
+    expect(await json('keys', 'revoke', generated.key_id)).toEqual({ key_id: generated.key_id, revoked: true, notified: 0 });
     const after = (await (await h.call('GET', '/keys')).json()) as { keys: { key_id: string; revoked_at: string | null }[] };
     expect(after.keys.find((k) => k.key_id === generated.key_id)?.revoked_at).toEqual(expect.any(String));
   });
