@@ -133,20 +133,20 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
 
   /**
    * One device publish (topic already authorized) through the pipeline: `mqtt.receive` span,
-   * continuing the device's trace when it sent a `traceparent` MQTT 5 user property; resolves
-   * once Kafka has the record. On rejection the caller sends no PUBACK and closes.
+   * continuing the device's trace when it sent a `traceparent` MQTT 5 user property; `done`
+   * runs once Kafka has the record, or with the error (the caller then sends no PUBACK and
+   * closes).
    */
-  const ingest = (client: Client, session: Session, kind: MessageKind, publish: DevicePublish): Promise<void> => {
-    const receivedAtMs = now();
+  const ingest = (client: Client, session: Session, kind: MessageKind, publish: DevicePublish, done: (err?: Error) => void): void => {
+    const msg = { topic: publish.topic, payload: publish.payload, identity: session.identity, receivedAtMs: now(), kind };
     if (!spansExported && publish.userProperties === undefined) {
       // No span would be exported and the device sent no trace to continue: no trace id is
       // made up for the record (see IngestPipelineDeps.spansExported).
-      return pipeline
-        .handle({ topic: publish.topic, payload: publish.payload, identity: session.identity, receivedAtMs, kind })
-        .then(undefined, (err: unknown) => {
-          logger.warn({ err, client_id: client.id, topic: publish.topic }, 'kafka did not take the message; no PUBACK');
-          throw err;
-        });
+      pipeline.submit(msg, undefined, (err) => {
+        if (err) logger.warn({ err, client_id: client.id, topic: publish.topic }, 'kafka did not take the message; no PUBACK');
+        done(err);
+      });
+      return;
     }
     const parent = extractTraceContext(publish.userProperties, context.active());
     const span = tracer.startSpan(
@@ -157,21 +157,11 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       },
       parent,
     );
-    return pipeline
-      .handle(
-        { topic: publish.topic, payload: publish.payload, identity: session.identity, receivedAtMs, kind },
-        trace.setSpan(parent, span),
-      )
-      .then(
-        () => {
-          span.end();
-        },
-        (err: unknown) => {
-          span.end();
-          logger.warn({ err, client_id: client.id, topic: publish.topic }, 'kafka did not take the message; no PUBACK');
-          throw err;
-        },
-      );
+    pipeline.submit(msg, trace.setSpan(parent, span), (err) => {
+      span.end();
+      if (err) logger.warn({ err, client_id: client.id, topic: publish.topic }, 'kafka did not take the message; no PUBACK');
+      done(err);
+    });
   };
 
   const aedes = await Aedes.createBroker({
@@ -241,9 +231,8 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
       packet.retain = false;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const userProperties = (client.conn as GuardedMqttStream).takeUserProperties(packet.messageId);
-      ingest(client, session, decision.kind, { topic: packet.topic, qos: packet.qos, payload, userProperties }).then(
-        () => callback(null),
-        (err: unknown) => callback(err as Error),
+      ingest(client, session, decision.kind, { topic: packet.topic, qos: packet.qos, payload, userProperties }, (err) =>
+        callback(err ?? null),
       );
     },
 
@@ -273,7 +262,7 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
         if (!decision.allowed) refuse(decision.reason, client, topic);
         return decision;
       },
-      handle: (publish, kind) => ingest(client, session, kind, publish),
+      handle: (publish, kind, done) => ingest(client, session, kind, publish, done),
     };
   });
   aedes.on('clientDisconnect', (client) => {

@@ -50,8 +50,11 @@ export interface DevicePublish {
 export interface PublishHandler {
   /** The publish ACL: allowed with the topic's kind, or refused (the broker counts the refusal). */
   authorize(topic: string): PublishDecision;
-  /** Resolves once Kafka has acknowledged the message; rejects when it could not take it. */
-  handle(publish: DevicePublish, kind: MessageKind): Promise<void>;
+  /**
+   * Calls `done` once Kafka has acknowledged the message, or with an error when it could not
+   * take it; never synchronously (a callback, not a promise: this runs for every message).
+   */
+  handle(publish: DevicePublish, kind: MessageKind, done: (err?: Error) => void): void;
 }
 
 /**
@@ -291,17 +294,16 @@ export function createGuardedMqttStream(socket: Socket, options: GuardedStreamOp
     pendingBytes += bytes;
     const slot: AckSlot | undefined = qos === 1 && messageId !== undefined ? { done: false, messageId, refusal: undefined } : undefined;
     if (slot) acks.push(slot);
-    handler.handle({ topic, qos: qos as 0 | 1, payload, userProperties: userProps }, decision.kind).then(
-      () => {
-        if (slot) ackInOrder(slot);
-        settled(bytes);
-      },
-      () => {
+    handler.handle({ topic, qos: qos as 0 | 1, payload, userProperties: userProps }, decision.kind, (err) => {
+      if (err) {
         // No PUBACK: the device sends the message again on its next connection.
         settled(bytes);
         socket.destroy();
-      },
-    );
+        return;
+      }
+      if (slot) ackInOrder(slot);
+      settled(bytes);
+    });
     return true;
   };
 

@@ -1,4 +1,4 @@
-import { KafkaConsumer, Producer, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
+import { KafkaConsumer, Producer, type DeliveryReport, type LibrdKafkaError, type Message, type MessageHeader } from 'node-rdkafka';
 import { ZenthosError } from '@zenthos/core';
 import type {
   CommitPosition,
@@ -21,9 +21,29 @@ const toError = (err: unknown, code: 'ZEN_KAFKA_PRODUCE_FAILED' | 'ZEN_KAFKA_CON
   return new ZenthosError(code, `kafka: ${e.message ?? String(err)}`, retriable, { cause: err });
 };
 
-interface Pending {
-  resolve(d: Delivery): void;
-  reject(err: ZenthosError): void;
+/** Called once with a record's delivery report: no error once the broker acknowledged it. */
+export type DeliveryCallback = (err: ZenthosError | undefined) => void;
+
+// What travels as librdkafka's per-message opaque and comes back with the delivery report.
+type Settle = (err: ZenthosError | undefined, report: DeliveryReport) => void;
+const deliveryOf = (report: DeliveryReport): Delivery => ({
+  topic: report.topic,
+  partition: report.partition,
+  offset: String(report.offset),
+});
+
+/**
+ * The port's producer plus a per-record call without a promise, for callers that hand over
+ * one record at a time on a hot path (the MQTT bridge: one record per PUBLISH).
+ */
+export interface RdkafkaProducerPort extends ProducerPort {
+  /**
+   * Hands one record to librdkafka; `done` runs once, never synchronously: without an error
+   * once the broker acknowledged the record (acks=all), with a ZenthosError
+   * (ZEN_KAFKA_PRODUCE_FAILED) when it was not taken or not delivered. It runs inside
+   * node-rdkafka's delivery-report event, so it must not throw.
+   */
+  produce(record: OutgoingRecord, done: DeliveryCallback): void;
 }
 
 /** Options of {@link createRdkafkaProducer} beyond librdkafka properties. */
@@ -38,15 +58,13 @@ export interface RdkafkaProducerOptions {
 
 /**
  * Producer on node-rdkafka (librdkafka): idempotent, acks=all, lz4, and a promise per record
- * settled by its delivery report.
+ * (or a callback, with `produce`) settled by its delivery report.
  */
 export function createRdkafkaProducer(
   settings: KafkaClientSettings,
   overrides: RdkafkaProperties = {},
   options: RdkafkaProducerOptions = {},
-): ProducerPort {
-  const pending = new Map<number, Pending>();
-  let nextId = 0;
+): RdkafkaProducerPort {
   const producer = new Producer(
     {
       'client.id': settings.clientId,
@@ -61,43 +79,44 @@ export function createRdkafkaProducer(
     } as never,
     {},
   );
+  // The record's callback travels as librdkafka's per-message opaque and comes back in its
+  // delivery report, so no id → callback map is kept per record.
   producer.on('delivery-report', (err, report) => {
-    const id = report.opaque as number;
-    const p = pending.get(id);
-    if (!p) return;
-    pending.delete(id);
-    if (err) p.reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
-    else p.resolve({ topic: report.topic, partition: report.partition, offset: String(report.offset) });
+    const settle = report.opaque as Settle | undefined;
+    if (typeof settle === 'function') settle(err ? toError(err, 'ZEN_KAFKA_PRODUCE_FAILED') : undefined, report);
   });
-  // Hands one record to librdkafka; `settle` is called once with its delivery report.
-  const produce = (r: OutgoingRecord, settle: Pending): void => {
-    const id = nextId++;
-    pending.set(id, settle);
+  const produce = (r: OutgoingRecord, done: Settle): void => {
     let headers: MessageHeader[] | undefined;
     if (r.headers) {
       headers = [];
       for (const k in r.headers) headers.push({ [k]: r.headers[k] as HeaderValue });
     }
     try {
-      producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, id, headers);
+      producer.produce(r.topic, r.partition ?? null, r.value, r.key ?? undefined, r.timestampMs ?? null, done, headers);
     } catch (err) {
-      pending.delete(id);
-      settle.reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED'));
+      // Settled later like a delivery report, so a caller's state is never re-entered.
+      const e = toError(err, 'ZEN_KAFKA_PRODUCE_FAILED');
+      queueMicrotask(() => done(e, undefined as never));
     }
   };
+  const sendOne = (r: OutgoingRecord): Promise<Delivery> =>
+    new Promise((resolve, reject) => produce(r, (err, report) => (err ? reject(err) : resolve(deliveryOf(report)))));
   return {
     connect: () =>
       new Promise((resolve, reject) => {
         producer.connect({ timeout: 10_000 }, (err) => (err ? reject(toError(err, 'ZEN_KAFKA_PRODUCE_FAILED')) : resolve()));
         producer.setPollInterval(options.pollIntervalMs ?? 10);
       }),
+    produce,
     send(records) {
-      // One record (the bridge's every PUBLISH) takes one promise, not one per record plus Promise.all.
+      // One record takes one promise, not one per record plus Promise.all.
       if (records.length === 1) {
         const r = records[0] as OutgoingRecord;
-        return new Promise<Delivery[]>((resolve, reject) => produce(r, { resolve: (d) => resolve([d]), reject }));
+        return new Promise<Delivery[]>((resolve, reject) =>
+          produce(r, (err, report) => (err ? reject(err) : resolve([deliveryOf(report)]))),
+        );
       }
-      return Promise.all(records.map((r) => new Promise<Delivery>((resolve, reject) => produce(r, { resolve, reject }))));
+      return Promise.all(records.map(sendOne));
     },
     disconnect: () =>
       new Promise((resolve) => {
