@@ -1,7 +1,8 @@
 // Kafka unreachable while a release is published: the notifications cannot be handed to Kafka,
 // so the publish answers 503 with a code and rolls back (no row, no artifact); once Kafka is back
 // the same publish succeeds and its notification arrives. The OTA API reaches the shared broker
-// through a proxy this test cuts; the notifications are read straight from the broker.
+// through a proxy this test cuts; the notifications are read straight from the broker. The same
+// for the schema registry, which a second OTA API (nothing registered or cached yet) needs first.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHarness, type Harness } from './harness';
@@ -94,4 +95,39 @@ it('a publish while Kafka is unreachable answers 503 and leaves nothing; after K
     ['v1.0.0', null],
     ['v1.1.0', null],
   ]);
+});
+
+it('a publish while the schema registry is down answers 503 and leaves nothing; once it is back the publish succeeds', async () => {
+  // A process of its own, straight to Kafka: its serde has no schema id cached yet.
+  const fresh = await startHarness(lab.env);
+  try {
+    await fresh.ota.parts.devices.registerDevice({ id: 'outage-1', model: MODEL });
+    const publishTo = (version: string): Promise<Response> => {
+      const form = new FormData();
+      form.set('device_model', MODEL);
+      form.set('version', version);
+      form.set('file', new Blob([new Uint8Array(Buffer.alloc(256, 1))]), 'firmware.bin');
+      return fetch(`${fresh.ota.url}/releases`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fresh.tokens.publish}` },
+        body: form,
+        signal: AbortSignal.timeout(30_000),
+      });
+    };
+    await lab.stopRegistry();
+    try {
+      expect(await answer(await publishTo('v2.0.0'))).toEqual({ status: 503, code: 'ZEN_DEPENDENCY_UNAVAILABLE' });
+      expect((await fresh.call('GET', `/releases/firmware/${MODEL}/v2.0.0`, { token: fresh.tokens.read })).status).toBe(404);
+      expect(readdirSync(join(fresh.config.OTA_STORAGE_DIR, '.staging'))).toEqual([]);
+    } finally {
+      await lab.restartRegistry();
+    }
+    expect((await publishTo('v2.0.0')).status).toBe(201);
+    await lab.drain();
+    expect(lab.received.filter((n) => n.device_id === 'outage-1')).toEqual([
+      expect.objectContaining({ version: 'v2.0.0', reason: 'published' }),
+    ]);
+  } finally {
+    await fresh.close();
+  }
 });

@@ -22,6 +22,10 @@ export interface NotificationLab {
   drain(timeoutMs?: number): Promise<void>;
   /** Waits until `check` finds something among the notifications read; throws after `timeoutMs`. */
   waitFor<T>(what: string, check: (received: readonly OtaNotification[]) => T | undefined, timeoutMs?: number): Promise<T>;
+  /** Stops the registry (its state stays in its Kafka topic): "the registry is down". */
+  stopRegistry(): Promise<void>;
+  /** Starts it again on the same port. */
+  restartRegistry(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,14 +52,17 @@ export async function startNotificationLab(): Promise<NotificationLab> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [{ topic: schemasTopic, partitions: 1, config: { 'cleanup.policy': 'compact' } }]);
-  let registry: RunningRegistry;
+  let registry: RunningRegistry | undefined;
+  const start = (port: number): Promise<RunningRegistry> =>
+    startRegistry({ brokers: env.KAFKA_BROKERS, port, host: '127.0.0.1', topic: schemasTopic, logLevel: 'silent' });
   try {
-    registry = await startRegistry({ brokers: env.KAFKA_BROKERS, port: 0, host: '127.0.0.1', topic: schemasTopic, logLevel: 'silent' });
+    registry = await start(0);
   } catch (err) {
     await admin.deleteTopics({ topics: [schemasTopic] }).catch(() => undefined);
     await admin.disconnect();
     throw err;
   }
+  const registryPort = registry.port;
   const serde = createSerde({ registryUrl: registry.url });
   // librdkafka (the OTA API's producer) writes lz4 batches, which kafkajs cannot read.
   const consumer = createRdkafkaConsumer({ brokers: env.KAFKA_BROKERS, clientId: `${prefix}-reader`, groupId: `${prefix}-reader` });
@@ -104,13 +111,20 @@ export async function startNotificationLab(): Promise<NotificationLab> {
       );
     },
     waitFor: (what, check, timeoutMs = 30_000) => poll(what, () => check(received), timeoutMs),
+    async stopRegistry() {
+      await registry?.stop();
+      registry = undefined;
+    },
+    async restartRegistry() {
+      registry ??= await start(registryPort);
+    },
     async close() {
       if (listening) {
         listening = false;
         await reading;
         await consumer.disconnect();
       }
-      await registry.stop();
+      await registry?.stop();
       await admin.deleteTopics({ topics: [topic, schemasTopic] }).catch(() => undefined);
       await admin.deleteGroups([`${prefix}-reader`]).catch(() => undefined);
       await admin.disconnect();
