@@ -55,6 +55,15 @@ describe('requests and answers conform to /openapi.json', () => {
     expect(refused.status).toBe(400);
     expect(responseErrors('POST', '/devices', 400, await refused.json())).toEqual([]);
 
+    const tags = { tags: ['lab', 'beta'] };
+    expect(requestErrors('PATCH', '/devices/{device_id}', tags)).toEqual([]);
+    expect(requestErrors('PATCH', '/devices/{device_id}', { ...tags, owner: 'x' })).not.toEqual([]);
+    const patched = await h.call('PATCH', '/devices/oa-dev', { token: h.tokens.publish, json: tags });
+    expect(patched.status).toBe(200);
+    expect(responseErrors('PATCH', '/devices/{device_id}', 200, await patched.json())).toEqual([]);
+    const unknown = await h.call('PATCH', '/devices/nobody', { token: h.tokens.publish, json: tags });
+    expect(responseErrors('PATCH', '/devices/{device_id}', unknown.status, await unknown.json())).toEqual([]);
+
     const report = { kind: 'firmware', version: 'v1.0.0', state: 'installed' };
     expect(requestErrors('POST', '/device/{device_id}/ota-report', report)).toEqual([]);
     expect(requestErrors('POST', '/device/{device_id}/ota-report', { version: 'v1.0.0', state: 'exploded' })).not.toEqual([]);
