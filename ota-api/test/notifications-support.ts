@@ -56,7 +56,9 @@ export async function startNotificationLab(): Promise<NotificationLab> {
   const start = (port: number): Promise<RunningRegistry> =>
     startRegistry({ brokers: env.KAFKA_BROKERS, port, host: '127.0.0.1', topic: schemasTopic, logLevel: 'silent' });
   try {
-    registry = await start(0);
+    // Under load the broker may briefly answer for a topic just created as if it had no leader
+    // (KafkaJS "does not host this topic-partition"): a few bounded attempts.
+    registry = await poll('the schema registry to start', () => start(0).catch(() => undefined), 30_000);
   } catch (err) {
     await admin.deleteTopics({ topics: [schemasTopic] }).catch(() => undefined);
     await admin.disconnect();

@@ -96,10 +96,15 @@ describe('revoking a signing key', () => {
     await expect(h.ota.parts.releases.revokeKey('0000000000000000')).rejects.toMatchObject({ code: 'ZEN_NOT_FOUND' });
     await lab.drain();
     expect(since(mark)).toHaveLength(3);
-    // The rollout of the revoked release offers nothing any more; aborting it moves nobody.
-    await h.ota.parts.rollouts.act(rollout.id, 'abort');
-    await lab.drain();
-    expect(since(mark)).toHaveLength(3);
+    // The rollout of the revoked release ended with the revocation (it could offer nothing any
+    // more), and no new rollout can be made of that release.
+    expect(await h.ota.parts.rollouts.get(rollout.id)).toMatchObject({
+      status: 'aborted',
+      status_reason: `signing key ${secondKeyId} revoked`,
+    });
+    await expect(
+      h.ota.parts.rollouts.create({ kind: 'firmware', device_model: S3, version: 'v1.2.0', cohort: { type: 'all' } }),
+    ).rejects.toMatchObject({ code: 'ZEN_OTA_KEY_REVOKED' });
   });
   it('a publish signed by the key that commits while the revocation waits for it is revoked and notified too', async () => {
     const third = generateKeyPairSync('ed25519');

@@ -427,6 +427,17 @@ export function createReleaseService(opts: ReleaseServiceOptions): ReleaseServic
             // see the key revoked and fail.
             const added = (await signedBy(client)).filter((x) => !scopes.some((y) => sameScope(x, y)));
             if (added.length > 0) throw new RevocationWidened(union(scopes, added));
+            // A rollout of a release this key signed can never offer it again: it ends here rather
+            // than block the model's next rollout (one open per model and kind). No offer moves by
+            // it: `latest` already skips releases of revoked keys.
+            await client.query(
+              `UPDATE rollouts o SET status = 'aborted', status_reason = $2, updated_at = now()
+                WHERE o.status IN ('active', 'paused') AND EXISTS (
+                  SELECT 1 FROM firmware_releases r WHERE o.kind = 'firmware' AND r.device_model = o.device_model AND r.version = o.version AND r.key_id = $1
+                  UNION ALL
+                  SELECT 1 FROM model_releases r WHERE o.kind = 'model' AND r.device_model = o.device_model AND r.version = o.version AND r.key_id = $1)`,
+              [keyId, `signing key ${keyId} revoked`],
+            );
             let count = 0;
             for (const p of pending) count += await p.send('key_revoked');
             return count;

@@ -161,12 +161,16 @@ export function createRolloutService(pool: Pool, cache: OtaCache, notifier: Chan
       const id = randomUUID();
       await withTransaction(pool, async (client) => {
         const pending = await notifier.prepare(client, kind, deviceModel);
-        const rel = await client.query<{ yanked_at: Date | null }>(
-          `SELECT yanked_at FROM ${table} WHERE device_model = $1 AND version = $2`,
+        const rel = await client.query<{ yanked_at: Date | null; key_revoked_at: Date | null }>(
+          `SELECT r.yanked_at, k.revoked_at AS key_revoked_at FROM ${table} r LEFT JOIN signing_keys k ON k.key_id = r.key_id
+            WHERE r.device_model = $1 AND r.version = $2`,
           [deviceModel, version],
         );
         if (!rel.rows[0]) throw new ZenthosError('ZEN_NOT_FOUND', `no ${kind} ${deviceModel} ${version}`);
         if (rel.rows[0].yanked_at) throw new ZenthosError('ZEN_OTA_RELEASE_YANKED', `${kind} ${deviceModel} ${version} was yanked`);
+        // Devices refuse it, and `latest` never offers it: such a rollout could reach nobody.
+        if (rel.rows[0].key_revoked_at)
+          throw new ZenthosError('ZEN_OTA_KEY_REVOKED', `${kind} ${deviceModel} ${version} is signed by a revoked key`);
         try {
           await client.query(
             `INSERT INTO rollouts (id, kind, device_model, version, cohort, stages, current_stage, status) VALUES ($1, $2, $3, $4, $5, $6, 0, 'active')`,
