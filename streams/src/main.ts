@@ -128,6 +128,7 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
       'heartbeat.interval.ms': Math.floor(config.PROCESSOR_SESSION_TIMEOUT_MS / 4),
       'fetch.wait.max.ms': config.PROCESSOR_FETCH_WAIT_MAX_MS,
     },
+    producerOverrides: { 'compression.codec': config.PROCESSOR_COMPRESSION },
     onTransactionError: (err, action) => logger.warn({ code: err.code, action }, `transaction: ${err.message}`),
   });
   const runner = createProcessorRunner(

@@ -29,9 +29,11 @@ interface AvscType {
 const minSizes = new WeakMap<AvscType, number>();
 
 /** Fewest bytes a value of the type can take; recursion counts as 0 so the walk ends. */
-function minSize(type: AvscType, visiting = new Set<AvscType>()): number {
+function minSize(type: AvscType, seen?: Set<AvscType>): number {
   const cached = minSizes.get(type);
   if (cached !== undefined) return cached;
+  // Only built on a cache miss: a Set per array or map of every message showed in allocation profiles.
+  const visiting = seen ?? new Set<AvscType>();
   if (visiting.has(type)) return 0;
   visiting.add(type);
   let size: number;
@@ -135,13 +137,17 @@ class Walker {
         this.blocks(1, type.valuesType!, depth);
         return;
       case 'record':
-      case 'error':
-        for (const field of type.fields ?? []) {
+      case 'error': {
+        // Indexed: the walk recurses, so an iterator per record field would not be optimised away.
+        const fields = type.fields ?? [];
+        for (let i = 0; i < fields.length; i++) {
+          const field = fields[i]!;
           this.names.push(field.name);
           this.value(field.type, depth + 1);
           this.names.pop();
         }
         return;
+      }
       default:
         if (type.typeName.startsWith('union')) {
           const branches = type.types ?? [];

@@ -118,31 +118,36 @@ export function createProcessorRunner(
       inFlight = undefined;
       return { ok: await commit, rewindTo };
     };
-    const commit = (records: readonly IncomingRecord[], result: BatchResult, started: number, processedAt: number): Promise<boolean> =>
-      pipe.commitBatch(result.outputs, result.positions, result.rewindTo).then(
+    // Only the batch's counts wait for the commit: the records and outputs are garbage once
+    // produced, instead of living on (and being copied by the young-generation collector) while the
+    // next batch is processed.
+    const commit = (records: readonly IncomingRecord[], result: BatchResult, started: number, processedAt: number): Promise<boolean> => {
+      const count = records.length;
+      const { steps, deadLetterReasons, deadLettered, forwarded, dropped } = result;
+      return pipe.commitBatch(result.outputs, result.positions, result.rewindTo).then(
         () => {
           // Counted only once committed: an aborted batch is processed again and counted then.
           metrics.recordBatchTime(queue, 'committed', performance.now() - started);
           logger.debug(
             {
-              records: records.length,
+              records: count,
               processedMs: Math.round(processedAt - started),
               commitMs: Math.round(performance.now() - processedAt),
             },
             'batch committed',
           );
-          for (const [processor, c] of Object.entries(result.steps)) {
+          for (const [processor, c] of Object.entries(steps)) {
             metrics.recordOutcome(processor, 'forward', c.forward);
             metrics.recordOutcome(processor, 'drop', c.drop);
             metrics.recordOutcome(processor, 'dead_letter', c.dead_letter);
           }
-          for (const [reason, n] of Object.entries(result.deadLetterReasons)) metrics.deadLetter(reason, queue, n);
-          const dead = Object.values(result.deadLettered).reduce((a, b) => a + b, 0);
+          for (const [reason, n] of Object.entries(deadLetterReasons)) metrics.deadLetter(reason, queue, n);
+          const dead = Object.values(deadLettered).reduce((a, b) => a + b, 0);
           totals = {
-            in: totals.in + records.length,
-            out: totals.out + result.forwarded,
+            in: totals.in + count,
+            out: totals.out + forwarded,
             dead: totals.dead + dead,
-            dropped: totals.dropped + result.dropped,
+            dropped: totals.dropped + dropped,
           };
           return true;
         },
@@ -152,6 +157,7 @@ export function createProcessorRunner(
           return false;
         },
       );
+    };
     const intervalMs = settings.transactionIntervalMs ?? 0;
     let lastCommitStarted = Number.NEGATIVE_INFINITY;
     try {

@@ -35,8 +35,12 @@ export const ownerOf = (record: StreamRecord<CommonFields>): string => {
  * drops later ones (spec §11: duplicates are removed by message_id). Store failures are
  * retriable and thrown, so the runner retries instead of letting a duplicate through.
  */
-export const createDedupe = (settings: DedupeSettings, ports: { store: DedupeStore }) =>
-  async function handleDedupe<R extends CommonFields>(record: StreamRecord<R>): Promise<Outcome<R>> {
-    const { firstSeen } = await ports.store.claim(record.value.message_id, ownerOf(record), settings.windowMs);
-    return firstSeen ? { kind: 'forward', record } : { kind: 'drop', reason: 'duplicate message_id' };
+export const createDedupe = (settings: DedupeSettings, ports: { store: DedupeStore }) => {
+  const duplicate: Outcome<never> = Object.freeze({ kind: 'drop', reason: 'duplicate message_id' });
+  // The store's promise, continued once: no async function (and its own promise) per record.
+  return function handleDedupe<R extends CommonFields>(record: StreamRecord<R>): Promise<Outcome<R>> {
+    return ports.store
+      .claim(record.value.message_id, ownerOf(record), settings.windowMs)
+      .then(({ firstSeen }): Outcome<R> => (firstSeen ? { kind: 'forward', record } : duplicate));
   };
+};

@@ -116,8 +116,7 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
     }
   };
 
-  const runTransaction = async (records: readonly OutgoingRecord[], positions: readonly CommitPosition[]): Promise<void> => {
-    await call('beginTransaction', (cb) => producer.beginTransaction(cb));
+  const produceAll = async (records: readonly OutgoingRecord[]): Promise<void> => {
     for (const r of records) {
       // for…in over the headers: no entries array and key/value pair per header and record.
       // Values go as strings: node-rdkafka turns each value into a string in C++ (Nan::To<String>),
@@ -142,6 +141,14 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
         }
       }
     }
+  };
+
+  // `take` hands the records over once: librdkafka holds its own copies after produce, so the
+  // batch's records need not stay referenced (by this function's suspended frame) until the
+  // transaction has committed.
+  const runTransaction = async (take: () => readonly OutgoingRecord[], positions: readonly CommitPosition[]): Promise<void> => {
+    await call('beginTransaction', (cb) => producer.beginTransaction(cb));
+    await produceAll(take());
     if (positions.length > 0) {
       await call('sendOffsetsToTransaction', (cb) =>
         producer.sendOffsetsToTransaction(
@@ -167,6 +174,32 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
     }
   };
 
+  const commitTaken = async (
+    take: () => readonly OutgoingRecord[],
+    positions: readonly CommitPosition[],
+    rewindTo: readonly CommitPosition[],
+  ): Promise<void> => {
+    try {
+      await runTransaction(take, positions);
+    } catch (err) {
+      const e = err as LibrdKafkaError;
+      const failure = asError(err, (err as { what?: string }).what ?? 'transaction');
+      if (e.isFatal || e.code === ERR_TIMED_OUT || !e.isTxnRequiresAbort) {
+        // Fatal, timed out (outcome unknown) or a state we cannot reason about: a new
+        // producer with the same transactional.id aborts the open transaction for us.
+        settings.onTransactionError?.(failure, 'reinitialised');
+        await reinitialise().catch((reinitErr: unknown) => {
+          throw asError(reinitErr, 'producer re-initialisation');
+        });
+      } else {
+        settings.onTransactionError?.(failure, 'aborted');
+        await call('abortTransaction', (cb) => producer.abortTransaction(opTimeoutMs, cb)).catch(async () => reinitialise());
+      }
+      await rewind(rewindTo);
+      throw failure;
+    }
+  };
+
   return {
     async connect() {
       await call('connect', (cb) => consumer.connect({ timeout: 10_000 }, (err) => cb(err as LibrdKafkaError))).catch((err: unknown) => {
@@ -188,26 +221,15 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
             : resolve(messages.map(toIncoming)),
         );
       }),
-    async commitBatch(records, positions, rewindTo) {
-      try {
-        await runTransaction(records, positions);
-      } catch (err) {
-        const e = err as LibrdKafkaError;
-        const failure = asError(err, (err as { what?: string }).what ?? 'transaction');
-        if (e.isFatal || e.code === ERR_TIMED_OUT || !e.isTxnRequiresAbort) {
-          // Fatal, timed out (outcome unknown) or a state we cannot reason about: a new
-          // producer with the same transactional.id aborts the open transaction for us.
-          settings.onTransactionError?.(failure, 'reinitialised');
-          await reinitialise().catch((reinitErr: unknown) => {
-            throw asError(reinitErr, 'producer re-initialisation');
-          });
-        } else {
-          settings.onTransactionError?.(failure, 'aborted');
-          await call('abortTransaction', (cb) => producer.abortTransaction(opTimeoutMs, cb)).catch(async () => reinitialise());
-        }
-        await rewind(rewindTo);
-        throw failure;
-      }
+    commitBatch(records, positions, rewindTo) {
+      // Not an async function itself: its parameters would stay referenced until the commit ends.
+      let held: readonly OutgoingRecord[] | undefined = records;
+      const take = (): readonly OutgoingRecord[] => {
+        const r = held ?? [];
+        held = undefined;
+        return r;
+      };
+      return commitTaken(take, positions, rewindTo);
     },
     rewind,
     assignment: () => consumer.assignments().map((a) => ({ topic: a.topic, partition: a.partition })),
