@@ -1,7 +1,5 @@
 import { ZenthosError } from '@zenthos/core';
 import type { Pool, PoolClient } from '@zenthos/db';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyStatements, copyTextLine, daysOf, type Row, type TableBatch } from '../domain/rows';
 
@@ -48,7 +46,15 @@ const UNIQUE_VIOLATION = '23505';
 /** Streams rows to a `COPY … FROM STDIN`; resolves with the number of rows copied. */
 async function copyInto(client: PoolClient, sql: string, rows: readonly Row[]): Promise<number> {
   const stream = client.query(copyFrom(sql));
-  await pipeline(Readable.from(copyChunks(rows)), stream);
+  // Written at once, without a Readable and a pipeline per batch (a quiet sink copies a row or
+  // two per batch); the batch's text is in memory anyway. 'finish' comes after the server's
+  // CommandComplete and ReadyForQuery, an ErrorResponse comes as 'error'.
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    for (const chunk of copyChunks(rows)) stream.write(chunk);
+    stream.end();
+  });
   return stream.rowCount;
 }
 
