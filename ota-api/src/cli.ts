@@ -108,7 +108,7 @@ const addReleaseCommands = (program: Command, kind: ReleaseKind): void => {
     });
 };
 
-/** `zenthos run ota`, `firmware|model publish|list|yank`, `tokens`, `keys`, `rollout`. */
+/** `zenthos run ota`, `firmware|model publish|list|yank`, `tokens`, `keys`, `devices tags`, `rollout`. */
 export function registerOtaCommands(program: Command): void {
   // `firmware publish --version v1.0.0` must reach the sub-command, not the program's own
   // `--version` flag: program options are then recognised only before the sub-command.
@@ -196,6 +196,21 @@ export function registerOtaCommands(program: Command): void {
       const { notified } = await withParts((p) => p.releases.revokeKey(keyId));
       print({ key_id: keyId, revoked: true, notified });
     });
+
+  // The `devices` group belongs to @zenthos/devices (registered first by the zenthos CLI); a tag
+  // change lives here because it notifies devices, which needs the OTA API's parts.
+  const devices =
+    program.commands.find((c) => c.name() === 'devices') ??
+    program.command('devices').description('device registry and device tokens (EdDSA JWT the MQTT bridge and OTA API accept)');
+  devices
+    .command('tags')
+    .description(
+      "replace a device's tags (rollout cohorts) and print {device, notified}; the device is notified when that moves " +
+        'its offered release (PATCH /devices/{id} does the same)',
+    )
+    .argument('<id>', 'device id')
+    .option('--tag <tag>', 'a tag (repeatable); none clears the tags', (value: string, previous: string[]) => [...previous, value], [])
+    .action(async (id: string, opts: { tag: string[] }) => print(await withParts((p) => p.deviceUpdates.setTags(id, opts.tag))));
 
   const rollout = program.command('rollout').description('staged rollouts of a release to a cohort of devices');
   rollout

@@ -185,6 +185,16 @@ describe('zenthos CLI: db, devices, tokens, firmware, rollout, keys', () => {
     });
   });
 
+  it("devices tags replaces a device's tags", async () => {
+    await run('devices', 'add', 'cli-tags-1', '--model', 'esp32-s3', '--tag', 'lab');
+    expect(await json('devices', 'tags', 'cli-tags-1', '--tag', 'beta', '--tag', 'field')).toMatchObject({
+      device: { id: 'cli-tags-1', tags: ['beta', 'field'] },
+      notified: 0,
+    });
+    expect(await json('devices', 'tags', 'cli-tags-1')).toMatchObject({ device: { tags: [] } });
+    await expect(run('devices', 'tags', 'nobody', '--tag', 'x')).rejects.toMatchObject({ code: 'ZEN_NOT_FOUND' });
+  });
+
   it('keys generate, add-public, list and revoke', async () => {
     const out = join(h.dir, 'new-key.pem');
     const generated = await json<{ key_id: string }>('keys', 'generate', '--out', out);
