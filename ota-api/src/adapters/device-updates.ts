@@ -1,8 +1,10 @@
 import { ZenthosError } from '@zenthos/core';
 import { withTransaction, type Pool } from '@zenthos/db';
-import { DEVICE_ID_PATTERN, type DeviceRecord, type DeviceRegistry } from '@zenthos/devices';
+import type { DeviceRecord, DeviceRegistry } from '@zenthos/devices';
 import type { ReleaseKind } from '../domain/versions';
-import { createNoNotifier, offerLockOrder, type ChangeNotifier } from './notifier';
+import { offerLockOrder } from '../domain/notifications';
+import { parseTags } from '../domain/rollout';
+import { createNoNotifier, type ChangeNotifier } from './notifier';
 
 /** Changes to registered devices that can move the release they are offered. */
 export interface DeviceUpdates {
@@ -20,18 +22,6 @@ export interface DeviceUpdatesOptions {
   readonly devices: Pick<DeviceRegistry, 'getDevice'>;
   /** Tells the device when its offer moved; none by default. */
   readonly notifier?: ChangeNotifier;
-}
-
-// A device's tags are cohort labels, not a data store: a bound keeps the row and every
-// notifier read of the model's devices small.
-const MAX_TAGS = 64;
-
-/** Validates tags from user input: a list of ids (the rule registration applies), duplicates dropped. */
-export function parseTags(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length > MAX_TAGS || !value.every((t) => typeof t === 'string' && DEVICE_ID_PATTERN.test(t))) {
-    throw new ZenthosError('ZEN_BAD_REQUEST', `tags must be a list of at most ${MAX_TAGS} tags matching ${DEVICE_ID_PATTERN.source}`);
-  }
-  return [...new Set(value as string[])];
 }
 
 /** Device updates over Postgres, notifying through `notifier`. */

@@ -30,7 +30,7 @@ export interface ChangeNotifier {
    * (kind, model) and snapshots what every device is offered. A change that edits devices
    * themselves (their tags) names them in `deviceIds`: only they are considered, judged by
    * their facts before and after the change. Changes taking several of these locks take them
-   * in the order of {@link offerLockOrder}, so that two of them never wait on each other.
+   * in the order of `offerLockOrder` (domain/notifications), so that two of them never wait on each other.
    */
   prepare(db: Queryable, kind: ReleaseKind, deviceModel: string, deviceIds?: readonly string[]): Promise<PendingNotification>;
   close(): Promise<void>;
@@ -63,15 +63,6 @@ export interface KafkaNotifierOptions {
    */
   readonly ackTimeoutMs?: number;
 }
-
-/**
- * Sorts (kind, model) pairs into the order a change that locks several of them takes their
- * locks (a key revocation, a tag change): one global order leaves no cycle of waits.
- */
-export const offerLockOrder = <T extends { readonly kind: ReleaseKind; readonly deviceModel: string }>(pairs: readonly T[]): T[] =>
-  [...pairs].sort((a, b) =>
-    a.kind === b.kind ? (a.deviceModel < b.deviceModel ? -1 : a.deviceModel > b.deviceModel ? 1 : 0) : a.kind < b.kind ? -1 : 1,
-  );
 
 // Any constant works as long as every OTA API instance uses the same one; it only has to differ
 // from the migrator's lock (0x7a656e01).

@@ -9,7 +9,8 @@ import { requireValidVersion, type ReleaseKind } from '../domain/versions';
 import type { ArtifactStore, StagedArtifact } from './artifact-store';
 import type { OtaCache } from './cache';
 import type { Keyring } from './signing-keys';
-import { createNoNotifier, offerLockOrder, type ChangeNotifier, type PendingNotification } from './notifier';
+import { offerLockOrder } from '../domain/notifications';
+import { createNoNotifier, type ChangeNotifier, type PendingNotification } from './notifier';
 
 /** A release as management routes list it. */
 export interface ReleaseRecord extends ReleaseView {

@@ -1,4 +1,4 @@
-import { offerOf, planNotifications } from './notifications';
+import { offerLockOrder, offerOf, planNotifications } from './notifications';
 import type { LatestContext, ReleaseView } from './release';
 import { isTargeted, transition, type DeviceFacts, type Rollout } from './rollout';
 
@@ -185,5 +185,20 @@ describe('planNotifications: a change to the devices themselves (tags)', () => {
     const untagged = (d: DeviceFacts): Map<string, DeviceFacts> => new Map([[d.id, { ...d, tags: [] }]]);
     expect(planNotifications('firmware', halfCtx, halfCtx, [outside], 'tags_changed', untagged(outside))).toEqual([]);
     expect(planNotifications('firmware', halfCtx, halfCtx, [inside], 'tags_changed', untagged(inside))).toHaveLength(1);
+  });
+});
+
+describe('offerLockOrder', () => {
+  it('sorts by kind, then model, so that every change locks several models in one order', () => {
+    const scopes = [
+      { kind: 'model' as const, deviceModel: 'esp32-cam' },
+      { kind: 'firmware' as const, deviceModel: 'esp32-s3' },
+      { kind: 'model' as const, deviceModel: 'esp32-c3' },
+      { kind: 'firmware' as const, deviceModel: 'esp32-cam' },
+    ];
+    const expected = ['firmware/esp32-cam', 'firmware/esp32-s3', 'model/esp32-c3', 'model/esp32-cam'];
+    expect(offerLockOrder(scopes).map((s) => `${s.kind}/${s.deviceModel}`)).toEqual(expected);
+    expect(offerLockOrder([...scopes].reverse()).map((s) => `${s.kind}/${s.deviceModel}`)).toEqual(expected);
+    expect(scopes[0]?.kind).toBe('model');
   });
 });

@@ -73,3 +73,12 @@ export function planNotifications(
   }
   return out;
 }
+
+/**
+ * Sorts (kind, model) pairs into the order a change that locks several of them takes their
+ * locks (a key revocation, a tag change): one global order leaves no cycle of waits.
+ */
+export const offerLockOrder = <T extends { readonly kind: ReleaseKind; readonly deviceModel: string }>(pairs: readonly T[]): T[] =>
+  [...pairs].sort((a, b) =>
+    a.kind === b.kind ? (a.deviceModel < b.deviceModel ? -1 : a.deviceModel > b.deviceModel ? 1 : 0) : a.kind < b.kind ? -1 : 1,
+  );

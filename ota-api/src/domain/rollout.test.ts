@@ -6,6 +6,7 @@ import {
   judgeStage,
   parseCohort,
   parseStages,
+  parseTags,
   stagesFromPercents,
   summarizeRollout,
   transition,
@@ -167,4 +168,18 @@ describe('summarizeRollout', () => {
     expect(summary.progress).toBeCloseTo(0.4);
     expect(summarizeRollout(rollout, [], new Map()).progress).toBe(0);
   });
+});
+
+describe('parseTags', () => {
+  it('accepts a list of ids, dropping duplicates in order, and an empty list', () => {
+    expect(parseTags(['beta', 'lab', 'beta'])).toEqual(['beta', 'lab']);
+    expect(parseTags([])).toEqual([]);
+  });
+
+  it.each([['beta'], [undefined], [[1]], [['two words']], [['']], [Array.from({ length: 65 }, (_, i) => `t${i}`)]])(
+    'refuses %j with ZEN_BAD_REQUEST',
+    (value) => {
+      expect(() => parseTags(value)).toThrow(expect.objectContaining({ code: 'ZEN_BAD_REQUEST' }) as Error);
+    },
+  );
 });

@@ -159,6 +159,18 @@ export function parseCohort(value: unknown): Cohort {
   }
 }
 
+// A device's tags are cohort labels, not a data store: a bound keeps the row and every
+// notifier read of the model's devices small.
+const MAX_TAGS = 64;
+
+/** Validates tags from user input: a list of ids (the rule registration applies), duplicates dropped. */
+export function parseTags(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > MAX_TAGS || !value.every((t) => typeof t === 'string' && DEVICE_ID_PATTERN.test(t))) {
+    throw bad(`tags must be a list of at most ${MAX_TAGS} tags matching ${DEVICE_ID_PATTERN.source}`);
+  }
+  return [...new Set(value as string[])];
+}
+
 /** The stages used when none are given: 1% → 10% → 50% → 100%, pausing above 10% failures. */
 export const DEFAULT_STAGES: readonly Stage[] = [1, 10, 50, 100].map((percent) => ({ percent, failureThreshold: 0.1, minDevices: 1 }));
 
