@@ -5,8 +5,8 @@
 // acknowledged messages per second, publish→PUBACK p50/p99, the bridge's CPU and RSS. Then the
 // same load generator against a private Mosquitto with one QoS 1 subscriber: its publish→
 // subscribe rate, and the ratio. The load generator is the end-to-end benchmark's (`runLoad` of
-// @zenthos/testing: MQTT over node:net, the firmware's telemetry payloads), so its own CPU per
-// message stays small next to the bridge's. Needs the local stack (Kafka, Postgres); the schema
+// @zenthos/testing: MQTT over node:net, the firmware's telemetry payloads) in a process of its
+// own, so its CPU per message is measured alone and stays small next to the bridge's. Needs the local stack (Kafka, Postgres); the schema
 // registry runs in-process on a private state topic.
 //
 //   npm run bench -w @zenthos/mqtt-bridge -- --clients 20 --messages 500 --window 10
@@ -21,7 +21,7 @@ import { createTemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { createKafkajs } from '@zenthos/kafka';
 import { startRegistry } from '@zenthos/schemas';
-import { runLoad, startSubscriber, type LoadDevice } from '@zenthos/testing';
+import { startLoadProcess, startSubscriber, type LoadDevice, type LoadProcess } from '@zenthos/testing';
 import { messageKinds } from '../src/domain/topics';
 
 /** Options of {@link runBridgeBench}. */
@@ -45,8 +45,13 @@ export interface LoadFigures {
   /** Process CPU time per message: comparable even when the machine is shared and busy. */
   readonly cpuUsPerMessage: number;
   readonly rssPeakMiB: number;
-  /** CPU time per message of the load generator (this process: publishers, and for Mosquitto its subscriber). */
+  /** CPU time per message of the load generator's process (the publishers). */
   readonly generatorCpuUsPerMessage: number;
+  /**
+   * CPU time per message of this process: the in-process schema registry and, in the Mosquitto
+   * run, the QoS 1 subscriber.
+   */
+  readonly benchCpuUsPerMessage: number;
   /**
    * CPU time per message of the local Kafka broker during the load (found by its `kafka.Kafka`
    * command line; NaN when it runs elsewhere). It shares the machine with the bridge and the
@@ -131,16 +136,18 @@ const localKafkaPid = (): number | undefined => {
 interface CpuMarks {
   readonly target: number;
   readonly generator: number;
+  readonly bench: number;
   readonly kafka: number;
   readonly threads: ReturnType<typeof threadCpuSecondsOf>;
 }
 
-const cpuMarks = (pid: number, kafkaPid: number | undefined): CpuMarks => {
+const cpuMarks = (pid: number, kafkaPid: number | undefined, generatorPid: number): CpuMarks => {
   const own = process.cpuUsage();
   return {
     target: cpuSecondsOf(pid),
     threads: threadCpuSecondsOf(pid),
-    generator: (own.user + own.system) / 1e6,
+    generator: cpuSecondsOf(generatorPid),
+    bench: (own.user + own.system) / 1e6,
     kafka: kafkaPid === undefined ? Number.NaN : cpuSecondsOf(kafkaPid),
   };
 };
@@ -152,12 +159,13 @@ const model = 'esp32-s3';
 
 /** Every device sends `messages` QoS 1 publishes, `window` at a time; returns each publish→PUBACK latency. */
 async function load(
+  generator: LoadProcess,
   url: string,
   devices: readonly LoadDevice[],
   messages: number,
   window: number,
 ): Promise<{ latencies: number[]; seconds: number }> {
-  const result = await runLoad({ url, model, devices, messagesPerDevice: messages, inFlight: window, timeoutMs: 300_000 });
+  const result = await generator.run({ url, model, devices, messagesPerDevice: messages, inFlight: window, timeoutMs: 300_000 });
   if (result.errors > 0) throw new Error(`${result.errors} publishes failed: ${result.firstError ?? 'unknown'}`);
   return { latencies: [...result.ackLatenciesMs], seconds: (result.lastAckMs - result.firstPublishMs) / 1000 };
 }
@@ -166,10 +174,11 @@ const figures = (
   load: { latencies: number[]; seconds: number },
   pid: number,
   kafkaPid: number | undefined,
+  generatorPid: number,
   before: CpuMarks,
 ): LoadFigures => {
   const sorted = [...load.latencies].sort((a, b) => a - b);
-  const after = cpuMarks(pid, kafkaPid);
+  const after = cpuMarks(pid, kafkaPid, generatorPid);
   const cpuSeconds = after.target - before.target;
   return {
     messages: sorted.length,
@@ -182,6 +191,7 @@ const figures = (
     cpuUsPerMessage: (cpuSeconds * 1e6) / sorted.length,
     rssPeakMiB: rssPeakMiBOf(pid),
     generatorCpuUsPerMessage: ((after.generator - before.generator) * 1e6) / sorted.length,
+    benchCpuUsPerMessage: ((after.bench - before.bench) * 1e6) / sorted.length,
     kafkaCpuUsPerMessage: ((after.kafka - before.kafka) * 1e6) / sorted.length,
     threadCpuUsPerMessage: {
       main: ((after.threads.main - before.threads.main) * 1e6) / sorted.length,
@@ -221,7 +231,10 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
   const registry = await startRegistry({ brokers, port: 0, host: '127.0.0.1', topic: `_schemas-${prefix}`, logLevel: 'silent' });
   const db = await createTemporaryDatabase(options.databaseUrl);
   const children: ChildProcess[] = [];
+  let generator: LoadProcess | undefined;
   try {
+    generator = await startLoadProcess();
+    const generatorPid = generator.pid;
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const devices = createDeviceRegistryFromConfig(loadDevicesConfig({ DATABASE_URL: db.url, DEVICE_TOKEN_PRIVATE_KEY: pem }), db.pool);
     const fleet = await Promise.all(
@@ -252,10 +265,10 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     const bridgeUrl = `mqtt://127.0.0.1:${port}`;
     const fleetDevices: LoadDevice[] = fleet.map((d) => ({ id: d.id, token: d.token, topic: `zenthos/${model}/${d.id}/telemetry` }));
     // Warm-up: registry ids, Kafka connections, JIT.
-    await load(bridgeUrl, fleetDevices, 20, 2);
-    const bridgeCpu = cpuMarks(bridge.pid as number, kafkaPid);
-    const bridgeLoad = await load(bridgeUrl, fleetDevices, options.messages, options.window);
-    const bridgeFigures = figures(bridgeLoad, bridge.pid as number, kafkaPid, bridgeCpu);
+    await load(generator, bridgeUrl, fleetDevices, 20, 2);
+    const bridgeCpu = cpuMarks(bridge.pid as number, kafkaPid, generatorPid);
+    const bridgeLoad = await load(generator, bridgeUrl, fleetDevices, options.messages, options.window);
+    const bridgeFigures = figures(bridgeLoad, bridge.pid as number, kafkaPid, generatorPid, bridgeCpu);
     await stop(bridge);
 
     // --- Mosquitto baseline: same generator, one QoS 1 subscriber -----------------------------
@@ -289,15 +302,15 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
       token: '',
       topic: `${prefix}/${model}/${i}/telemetry`,
     }));
-    await load(mosquittoUrl, plainDevices, 20, 2);
+    await load(generator, mosquittoUrl, plainDevices, 20, 2);
     const total = options.clients * options.messages;
     const base = received;
-    const mosquittoCpu = cpuMarks(mosquitto.pid as number, kafkaPid);
+    const mosquittoCpu = cpuMarks(mosquitto.pid as number, kafkaPid, generatorPid);
     const started = process.hrtime.bigint();
-    const mosquittoLoad = await load(mosquittoUrl, plainDevices, options.messages, options.window);
+    const mosquittoLoad = await load(generator, mosquittoUrl, plainDevices, options.messages, options.window);
     for (let i = 0; i < 300 && received - base < total; i++) await new Promise((r) => setTimeout(r, 100));
     const subSeconds = Number(lastReceived - started) / 1e9;
-    const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, kafkaPid, mosquittoCpu);
+    const mosquittoFigures = figures(mosquittoLoad, mosquitto.pid as number, kafkaPid, generatorPid, mosquittoCpu);
     await subscriber.close();
     await stop(mosquitto);
     const pubSubRate = (received - base) / subSeconds;
@@ -311,6 +324,7 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     };
   } finally {
     await Promise.all(children.map(stop));
+    await generator?.close();
     const admin = createKafkajs({ brokers, clientId: `${prefix}-admin` }).admin();
     await admin.connect();
     await admin
@@ -328,7 +342,7 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
 const row = (name: string, f: LoadFigures): string =>
   `${name.padEnd(26)} ${f.perSecond.toFixed(0).padStart(8)} msg/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(7)} ms  ` +
   `CPU ${f.cpuPercent.toFixed(0).padStart(4)}% (${f.cpuUsPerMessage.toFixed(0)} µs/msg)  RSS peak ${f.rssPeakMiB.toFixed(0)} MiB  ` +
-  `generator ${f.generatorCpuUsPerMessage.toFixed(0)} µs/msg` +
+  `generator ${f.generatorCpuUsPerMessage.toFixed(0)} µs/msg  bench process ${f.benchCpuUsPerMessage.toFixed(0)} µs/msg` +
   (Number.isNaN(f.kafkaCpuUsPerMessage) ? '' : `  Kafka broker ${f.kafkaCpuUsPerMessage.toFixed(0)} µs/msg`);
 
 if (require.main === module) {

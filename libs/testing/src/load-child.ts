@@ -1,7 +1,7 @@
 // The load generator's own process (see load-process.ts): runs one load per `run` message and
-// sends back what happened; `exit` ends it. Nothing else runs here, so the benchmark's CPU and
+// sends back what happened; `exit` ends it. Nothing else runs here, so a benchmark's CPU and
 // memory figures for this pid are the generator's alone.
-import { runLoad } from '@zenthos/testing';
+import { runLoad } from './mqtt-load';
 import type { LoadChildMessage, LoadRunSettings } from './load-process';
 
 const send = (m: LoadChildMessage): Promise<void> => new Promise((resolve) => process.send?.(m, () => resolve()));

@@ -1,12 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ZenthosError, type ErrorCode } from '@zenthos/core';
-import type { LoadResult, LoadSettings } from '@zenthos/testing';
+import type { LoadResult, LoadSettings } from './mqtt-load';
 
 /** A run's settings as they cross to the load process (no callbacks). */
 export type LoadRunSettings = Omit<LoadSettings, 'onProgress'>;
 
-/** Messages of the load process (load-child.ts) to the benchmark. */
+/** Messages of the load process (load-child.ts) to its parent. */
 export type LoadChildMessage =
   | { readonly ready: true }
   | { readonly progress: readonly [acknowledged: number, errors: number] }
@@ -19,7 +19,7 @@ export type LoadChildMessage =
     }
   | { readonly error: { readonly code?: string; readonly message: string } };
 
-/** The load generator in a process of its own. */
+/** The load generator ({@link runLoad}) in a process of its own. */
 export interface LoadProcess {
   /** Its pid: its CPU and RSS are the load generator's and nothing else's. */
   readonly pid: number;
@@ -30,11 +30,11 @@ export interface LoadProcess {
 }
 
 /**
- * Starts the load generator (`runLoad` of @zenthos/testing) in a child process and resolves once
- * it is ready to run, so that the benchmark can measure it alone: the benchmark's own process
- * also polls Postgres, samples /proc and holds Kafka and database clients, whose CPU and memory
- * were counted as the generator's while it ran in-process. Settings and results cross the IPC
- * channel with structured-clone serialization (typed arrays stay binary).
+ * Starts the load generator ({@link runLoad}) in a child process and resolves once it is ready to
+ * run, so that a benchmark can measure it alone and its event loop shares nothing with the
+ * benchmark's: `zenthos bench` polls Postgres, samples /proc and holds Kafka and database
+ * clients, whose CPU and memory were counted as the generator's while it ran in-process. Settings
+ * and results cross the IPC channel with structured-clone serialization (typed arrays stay binary).
  */
 export async function startLoadProcess(): Promise<LoadProcess> {
   const child: ChildProcess = fork(join(__dirname, 'load-child.js'), [], {

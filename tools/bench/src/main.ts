@@ -7,13 +7,12 @@ import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
 import { deleteRedisKeys, deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
-import type { LoadDevice } from '@zenthos/testing';
+import { startLoadProcess, type LoadDevice, type LoadProcess } from '@zenthos/testing';
 import type { BenchConfig } from './config';
 import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
 import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from './domain/stats';
 import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './adapters/arrivals';
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
-import { startLoadProcess, type LoadProcess } from './adapters/load-process';
 import {
   createGroupSampler,
   createResourceSampler,
