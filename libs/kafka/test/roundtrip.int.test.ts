@@ -36,6 +36,35 @@ describe('Kafka round trip', () => {
     await admin.disconnect();
   });
 
+  it('creates topics from two clients at once and returns only when every partition has a leader', async () => {
+    const names = Array.from({ length: 12 }, () => `test.roundtrip.${randomUUID()}`);
+    topics.push(...names);
+    const other = kafka.admin();
+    await other.connect();
+    try {
+      // The second client finds some topics created by the first one (TOPIC_ALREADY_EXISTS) and
+      // must still wait for them like for its own.
+      await Promise.all([
+        ensureTopics(
+          admin,
+          names.map((topic) => ({ topic, partitions: 3 })),
+        ),
+        ensureTopics(
+          other,
+          names.map((topic) => ({ topic, partitions: 3 })),
+        ),
+      ]);
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      expect(found.map((t) => t.name).sort()).toEqual([...names].sort());
+      for (const t of found) {
+        expect(t.partitions).toHaveLength(3);
+        for (const p of t.partitions) expect(p.leader).toBeGreaterThanOrEqual(0);
+      }
+    } finally {
+      await other.disconnect();
+    }
+  });
+
   it('produces with node-rdkafka and consumes with node-rdkafka, committing offsets', async () => {
     const topic = await newTopic();
     const producer = createRdkafkaProducer(settings);

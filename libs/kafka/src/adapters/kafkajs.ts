@@ -1,5 +1,5 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { ZenthosError } from '@zenthos/core';
+import { sleep, ZenthosError } from '@zenthos/core';
 import type { Delivery, IncomingRecord, KafkaClientSettings, ProducerPort } from '../port';
 import { installRequestQueueFix } from './kafkajs-request-queue';
 
@@ -56,13 +56,23 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
 }
 
-/** Creates the topics that do not exist yet and waits for their leaders; existing ones are left as they are. */
-export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<void> {
+/** Errors a freshly created topic's metadata gives while the broker has not caught up with the controller. */
+const NOT_YET_KNOWN = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Creates the topics that do not exist yet and waits, at most `waitMs` (default 30 s), until every
+ * partition of them has a leader; existing ones are left as they are.
+ *
+ * The wait is our own: kafkajs' `waitForLeaders` gives up at the first UNKNOWN_TOPIC_OR_PARTITION
+ * ("This server does not host this topic-partition"), which a KRaft broker answers for a topic the
+ * controller has created but whose metadata record the broker has not applied yet.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[], waitMs = 30_000): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: missing.map((t) => ({
       topic: t.topic,
       numPartitions: t.partitions ?? 3,
@@ -70,6 +80,29 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
       configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
     })),
   });
+  const names = missing.map((t) => t.topic);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const pending = await admin.fetchTopicMetadata({ topics: names }).then(
+      ({ topics: found }) =>
+        names.filter((name) => {
+          const meta = found.find((t) => t.name === name);
+          return !meta || meta.partitions.length === 0 || meta.partitions.some((p) => p.leader < 0);
+        }),
+      (err: unknown) => {
+        if (NOT_YET_KNOWN.has((err as { type?: string }).type ?? '')) return names;
+        throw err;
+      },
+    );
+    if (pending.length === 0) return;
+    if (Date.now() > deadline)
+      throw new ZenthosError(
+        'ZEN_DEPENDENCY_UNAVAILABLE',
+        `kafka: topics ${pending.join(', ')} have no leader ${waitMs} ms after their creation`,
+        true,
+      );
+    await sleep(100);
+  }
 }
 
 /**
