@@ -64,6 +64,35 @@ describe.each([
     expect(again.map((r) => r.firstSeen)).toEqual([true, false, true, false, true, false]);
   });
 
+  it('treats any id and owner text alike, newlines and empty strings included', async () => {
+    const [a, b] = [`${randomUUID()}\nsecond line`, randomUUID()];
+    // One batch for the Redis store: an id with a newline cannot travel newline-joined.
+    const first = await Promise.all([
+      store.claim(a, 't/0/1', 60_000),
+      store.claim(b, 't/0/1\n2', 60_000),
+      store.claim('', 't/0/3', 60_000),
+    ]);
+    expect(first.map((r) => r.firstSeen)).toEqual([true, true, true]);
+    const again = await Promise.all([
+      store.claim(a, 't/0/1', 60_000),
+      store.claim(a, 't/0/2', 60_000),
+      store.claim(b, 't/0/1\n2', 60_000),
+      store.claim(b, 't/0/1', 60_000),
+      store.claim(a.split('\n')[0] as string, 't/0/4', 60_000),
+    ]);
+    expect(again.map((r) => r.firstSeen)).toEqual([true, false, true, false, true]);
+  });
+
+  it('claims a whole batch of distinct ids in one go, and knows each of them afterwards', async () => {
+    const ids = Array.from({ length: 700 }, () => randomUUID());
+    const first = await Promise.all(ids.map((id, i) => store.claim(id, `zenthos.telemetry.raw/${i % 3}/${1000 + i}`, 60_000)));
+    expect(first.every((r) => r.firstSeen)).toBe(true);
+    const again = await Promise.all(
+      ids.map((id, i) => store.claim(id, `zenthos.telemetry.raw/${i % 3}/${i % 2 === 0 ? 1000 + i : 5000 + i}`, 60_000)),
+    );
+    expect(again.map((r) => r.firstSeen)).toEqual(ids.map((_, i) => i % 2 === 0));
+  });
+
   it('forgets an id after the window', async () => {
     const id = randomUUID();
     await store.claim(id, 't/0/1', 1_000);

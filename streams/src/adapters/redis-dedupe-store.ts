@@ -47,6 +47,40 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
+// The same claims with the batch packed into five arguments instead of two per claim: the key
+// prefix and the owners' common prefix once, then the message ids and the owners' rest, each
+// joined by newlines, split again by the script. Building and writing two bulk strings per claim
+// was about half of a claim's CPU in ioredis (500 claims per call on the local Redis: about 2.3 →
+// 1.2 µs of client CPU per claim, Redis' own CPU unchanged within noise). Used whenever no id or
+// owner contains a newline (always for UUIDv4 ids and Kafka positions); else CLAIM_MANY_SCRIPT.
+// The keys are built inside the script: like CLAIM_MANY_SCRIPT's, they all belong to one
+// Redis (see createRedisDedupeStore).
+const CLAIM_PACKED_SCRIPT = `
+local px, keyPrefix, ownerPrefix, n, ids, owners = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local out = {}
+local ip, op = 1, 1
+for i = 1, n do
+  local ie = string.find(ids, '\\n', ip, true) or (#ids + 1)
+  local oe = string.find(owners, '\\n', op, true) or (#owners + 1)
+  local key = keyPrefix .. string.sub(ids, ip, ie - 1)
+  local owner = ownerPrefix .. string.sub(owners, op, oe - 1)
+  ip, op = ie + 1, oe + 1
+  if redis.call('SET', key, owner, 'NX', 'PX', px) then
+    out[i] = 1
+  else
+    local current = redis.call('GET', key)
+    if current == owner then
+      out[i] = 1
+    elseif not current then
+      redis.call('SET', key, owner, 'PX', px)
+      out[i] = 1
+    else
+      out[i] = 0
+    end
+  end
+end
+return out`;
+
 /**
  * Length of the prefix all `strings` share. The prefix of the first and the last string is
  * checked against the others with startsWith, which compares in native code: a loop of
@@ -79,11 +113,13 @@ export function createRedisDedupeStore(settings: RedisDedupeStoreSettings): Clos
   redis.on('error', () => undefined); // surfaced through rejected commands below
   // No fixed numberOfKeys: each call passes its key count first (EVALSHA, falling back to EVAL).
   redis.defineCommand('zenthosClaimMany', { lua: CLAIM_MANY_SCRIPT });
-  const claimMany = (redis as unknown as { zenthosClaimMany(...args: Array<string | number>): Promise<number[]> }).zenthosClaimMany.bind(
-    redis,
-  );
+  redis.defineCommand('zenthosClaimPacked', { lua: CLAIM_PACKED_SCRIPT });
+  const commands = redis as unknown as {
+    zenthosClaimMany(...args: Array<string | number>): Promise<number[]>;
+    zenthosClaimPacked(...args: Array<string | number>): Promise<number[]>;
+  };
   const maxBatch = settings.maxBatch ?? 1000;
-  type Waiter = { key: string; owner: string; windowMs: number; resolve(v: { firstSeen: boolean }): void; reject(e: unknown): void };
+  type Waiter = { messageId: string; owner: string; windowMs: number; resolve(v: { firstSeen: boolean }): void; reject(e: unknown): void };
   let queue: Waiter[] = [];
   let scheduled = false;
 
@@ -92,12 +128,30 @@ export function createRedisDedupeStore(settings: RedisDedupeStoreSettings): Clos
   const claimGroup = async (group: readonly Waiter[]): Promise<void> => {
     const owners = group.map((w) => w.owner);
     const shared = commonPrefixLength(owners);
-    const args: Array<string | number> = [group.length];
-    for (const w of group) args.push(w.key);
-    args.push((group[0] as Waiter).windowMs, owners[0]?.slice(0, shared) ?? '');
-    for (const owner of owners) args.push(owner.slice(shared));
+    const windowMs = (group[0] as Waiter).windowMs;
+    const ownerPrefix = owners[0]?.slice(0, shared) ?? '';
+    let ids = '';
+    let rests = '';
+    let packable = true;
+    for (let i = 0; i < group.length; i++) {
+      const id = (group[i] as Waiter).messageId;
+      const rest = (owners[i] as string).slice(shared);
+      if (id.includes('\n') || rest.includes('\n')) packable = false;
+      const sep = i === 0 ? '' : '\n';
+      ids += sep + id;
+      rests += sep + rest;
+    }
     try {
-      const results = await claimMany(...args);
+      let results: number[];
+      if (packable) {
+        results = await commands.zenthosClaimPacked(0, windowMs, settings.keyPrefix, ownerPrefix, group.length, ids, rests);
+      } else {
+        const args: Array<string | number> = [group.length];
+        for (const w of group) args.push(`${settings.keyPrefix}${w.messageId}`);
+        args.push(windowMs, ownerPrefix);
+        for (const owner of owners) args.push(owner.slice(shared));
+        results = await commands.zenthosClaimMany(...args);
+      }
       group.forEach((w, i) => w.resolve({ firstSeen: results[i] === 1 }));
     } catch (err) {
       const e = new ZenthosError('ZEN_DEPENDENCY_UNAVAILABLE', `redis: ${(err as Error).message}`, true, { cause: err });
@@ -126,7 +180,7 @@ export function createRedisDedupeStore(settings: RedisDedupeStoreSettings): Clos
   return {
     claim: (messageId, owner, windowMs) =>
       new Promise((resolve, reject) => {
-        queue.push({ key: `${settings.keyPrefix}${messageId}`, owner, windowMs, resolve, reject });
+        queue.push({ messageId, owner, windowMs, resolve, reject });
         schedule();
       }),
     async ping() {
