@@ -118,11 +118,16 @@ export const createEnrich = (settings: EnrichSettings, ports: { devices: DeviceL
     }
     return ports.devices.register({ id: v.device_id, model: v.device_model }).then((registered) => enrichWith(record, registered, false));
   };
+  // Apart from handleEnrich: a closure there would cost a context allocation on every call.
+  const withDeviceLater = <R extends RawRecord>(
+    record: StreamRecord<R>,
+    found: Promise<DeviceInfo | undefined>,
+  ): Promise<Outcome<EnrichedRecord<R>>> => found.then((device) => withDevice(record, device));
   // A device in the registry's cache is enriched at once, without a promise per record.
   return function handleEnrich<R extends RawRecord>(
     record: StreamRecord<R>,
   ): Outcome<EnrichedRecord<R>> | Promise<Outcome<EnrichedRecord<R>>> {
     const found = ports.devices.get(record.value.device_id);
-    return isPromise(found) ? found.then((device) => withDevice(record, device)) : withDevice(record, found);
+    return isPromise(found) ? withDeviceLater(record, found) : withDevice(record, found);
   };
 };

@@ -112,25 +112,12 @@ function runFrom(
     const step = steps[i] as NamedProcessor;
     let answer: Outcome<unknown> | Promise<Outcome<unknown>>;
     try {
-      answer = around === undefined ? step.process(current) : around(step.name, () => step.process(current));
+      answer = around === undefined ? step.process(current) : aroundStep(around, step, current);
     } catch (err) {
       observe?.(step.name, performance.now() - started);
       return thrown(err, step.name, prefixes[i] as readonly string[]);
     }
-    if (isPromise(answer)) {
-      const stepStarted = started;
-      return answer.then(
-        (outcome) => {
-          observe?.(step.name, performance.now() - stepStarted);
-          if (outcome.kind !== 'forward') return { ...outcome, processor: step.name, forwardedBy: prefixes[i] as readonly string[] };
-          return runFrom(steps, prefixes, i + 1, outcome.record, around, observe);
-        },
-        (err: unknown) => {
-          observe?.(step.name, performance.now() - stepStarted);
-          return thrown(err, step.name, prefixes[i] as readonly string[]);
-        },
-      );
-    }
+    if (isPromise(answer)) return continueAfter(answer, steps, prefixes, i, around, observe, started);
     if (observe !== undefined) {
       const now = performance.now();
       observe(step.name, now - started);
@@ -141,4 +128,34 @@ function runFrom(
   }
   const forwardedBy = prefixes[steps.length] as readonly string[];
   return { kind: 'forward', record: current, processor: forwardedBy[forwardedBy.length - 1] ?? 'source', forwardedBy };
+}
+
+/** A step through the step hook (a span per step); apart from runFrom for the same reason as continueAfter. */
+const aroundStep = (around: StepHook, step: NamedProcessor, record: StreamRecord<unknown>): Outcome<unknown> | Promise<Outcome<unknown>> =>
+  around(step.name, () => step.process(record));
+
+// The rest of the pipeline once step `i` answered with a promise. A function of its own: closures
+// inside runFrom's loop would make V8 allocate their context on every call and iteration, the
+// synchronous ones included.
+function continueAfter(
+  answer: Promise<Outcome<unknown>>,
+  steps: readonly NamedProcessor[],
+  prefixes: ReadonlyArray<readonly string[]>,
+  i: number,
+  around: StepHook | undefined,
+  observe: StepObserver | undefined,
+  started: number,
+): Promise<PipelineOutcome> {
+  const step = steps[i] as NamedProcessor;
+  return answer.then(
+    (outcome) => {
+      observe?.(step.name, performance.now() - started);
+      if (outcome.kind !== 'forward') return { ...outcome, processor: step.name, forwardedBy: prefixes[i] as readonly string[] };
+      return runFrom(steps, prefixes, i + 1, outcome.record, around, observe);
+    },
+    (err: unknown) => {
+      observe?.(step.name, performance.now() - started);
+      return thrown(err, step.name, prefixes[i] as readonly string[]);
+    },
+  );
 }
