@@ -195,4 +195,19 @@ describe('batch handler', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('gives the processors the source position of a record even when the record carries a header of that name', async () => {
+    const seen: string[] = [];
+    const owner = createBatchHandler(
+      {
+        pipeline: 'p',
+        steps: [{ name: 'look', process: (r) => (seen.push(String(r.headers['zenthos.source'])), { kind: 'forward', record: r }) }],
+        sinkTopics: ['out'],
+        dlqTopic: 'dlq',
+      },
+      { codec: jsonCodec, clock: { nowMs: () => 0 } },
+    );
+    await owner([{ ...rec(2, 41, { n: 1 }), headers: { 'zenthos.source': Buffer.from('in/0/1') } }]);
+    expect(seen).toEqual(['in/2/41']);
+  });
 });

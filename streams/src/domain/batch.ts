@@ -124,8 +124,10 @@ export function createBatchHandler(
     return { kind: 'deadLetter', error: toZenthosError(err, 'ZEN_DECODE_FAILED'), processor: 'decode', forwardedBy: [] };
   };
   const runSteps = (r: IncomingRecord, value: unknown): PipelineOutcome | Promise<PipelineOutcome> => {
-    const headers: Record<string, string | Buffer> = { [SOURCE_POSITION_HEADER]: sourcePosition(r) };
+    const headers: Record<string, string | Buffer> = {};
     for (const name in r.headers) headers[name] = r.headers[name] as Buffer;
+    // Set last: a source record's own header of that name must never choose a dedupe mark's owner.
+    headers[SOURCE_POSITION_HEADER] = sourcePosition(r);
     const record: StreamRecord<unknown> = { key: r.key?.toString() ?? '', value, timestampMs: r.timestampMs, headers };
     return runPipeline(settings.steps, record, step, observe);
   };
