@@ -52,12 +52,14 @@ export const bridgeConfigShape = {
   /**
    * librdkafka linger.ms: how long the producer waits to fill a batch. Every PUBACK waits for it;
    * librdkafka sends one produce request per partition and batch, so a longer linger means fewer,
-   * larger requests: at 8,000 messages/s, 10 ms instead of 2 ms took the broker's CPU per
-   * message from about 0.031 to 0.025 ms in the end-to-end benchmark (README, Performance).
+   * larger requests for the broker. 5 ms: in the end-to-end benchmark (8,000–12,000 messages/s)
+   * the broker's CPU per message was 0.021–0.029 ms with 5 or 10 ms and 0.032–0.035 ms with
+   * 2 ms, while a client with few publishes in flight waits the linger on every one (README,
+   * Performance).
    */
-  BRIDGE_KAFKA_LINGER_MS: env.int(10, 0, 1_000),
+  BRIDGE_KAFKA_LINGER_MS: env.int(5, 0, 1_000),
   /** How often Kafka delivery reports are polled; a PUBACK waits for the next poll after the ack. */
-  BRIDGE_KAFKA_POLL_INTERVAL_MS: env.int(5, 1, 1_000),
+  BRIDGE_KAFKA_POLL_INTERVAL_MS: env.int(2, 1, 1_000),
   /** /health, /ready and /metrics. */
   BRIDGE_OPS_PORT: env.int(9464, 0, 65535),
   /** Relay the OTA API's release notifications (`<prefix>.ota.notifications`) to `<root>/{model}/{id}/ota`, QoS 1 retained. */
