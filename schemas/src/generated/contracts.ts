@@ -367,7 +367,7 @@ export const contracts = {
         {
           name: 'reason',
           type: 'string',
-          doc: 'What changed the offer: published, yanked, rollout_created, rollout_advanced, rollout_completed, rollout_resumed, rollout_aborted, rollout_paused.',
+          doc: "What changed the offer: published, yanked, rollout_created, rollout_advanced, rollout_completed, rollout_resumed, rollout_aborted, rollout_paused, key_revoked (the signing key of the offered release was revoked), tags_changed (the device's tags moved it into or out of a rollout).",
         },
         {
           name: 'rollout_id',

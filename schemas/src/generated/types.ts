@@ -153,7 +153,7 @@ export interface OtaNotification {
   kind: ReleaseKind;
   /** Version now offered to the device (firmware vMAJOR.MINOR.PATCH or model m-YYYYMMDD-<sha>); null when no release is offered any more. A hint only: the device trusts nothing but the signed metadata it fetches. */
   version: null | string;
-  /** What changed the offer: published, yanked, rollout_created, rollout_advanced, rollout_completed, rollout_resumed, rollout_aborted, rollout_paused. */
+  /** What changed the offer: published, yanked, rollout_created, rollout_advanced, rollout_completed, rollout_resumed, rollout_aborted, rollout_paused, key_revoked (the signing key of the offered release was revoked), tags_changed (the device's tags moved it into or out of a rollout). */
   reason: string;
   /** Rollout that offers the release to this device, when one does. */
   rollout_id: null | string;
