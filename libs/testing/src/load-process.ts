@@ -30,6 +30,13 @@ export interface LoadProcess {
 }
 
 /**
+ * The child's compiled script: beside this file in dist/, or, when this file runs from its
+ * TypeScript source (jest), the compiled copy in dist/src (fork needs JavaScript).
+ */
+const childScript = (): string =>
+  __filename.endsWith('.ts') ? join(__dirname, '..', 'dist', 'src', 'load-child.js') : join(__dirname, 'load-child.js');
+
+/**
  * Starts the load generator ({@link runLoad}) in a child process and resolves once it is ready to
  * run, so that a benchmark can measure it alone and its event loop shares nothing with the
  * benchmark's: `zenthos bench` polls Postgres, samples /proc and holds Kafka and database
@@ -37,7 +44,7 @@ export interface LoadProcess {
  * and results cross the IPC channel with structured-clone serialization (typed arrays stay binary).
  */
 export async function startLoadProcess(): Promise<LoadProcess> {
-  const child: ChildProcess = fork(join(__dirname, 'load-child.js'), [], {
+  const child: ChildProcess = fork(childScript(), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });

@@ -3,6 +3,7 @@
 // replaces mqtt.js there, whose per-message promises, packet objects and stream writes cost the
 // benchmark 0.03 ms of CPU per message on the machine it measures (see tools/bench/README.md).
 import { randomFillSync } from 'node:crypto';
+import { ZenthosError } from '@zenthos/core';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
@@ -17,6 +18,7 @@ import {
   type PacketIds,
 } from './mqtt-packets';
 import { openConnection, parseMqttUrl, type OpenConnection } from './mqtt-connection';
+import { createPacer, defaultMaxBurst, type Pacer } from './pacing';
 import { formatUuidV4, telemetryTemplate, writeEpochSeconds, writeUuidV4 } from './telemetry-template';
 
 /** One load-generating device. */
@@ -39,6 +41,17 @@ export interface LoadSettings {
   readonly messagesPerDevice: number;
   /** PUBLISHes awaiting their PUBACK per connection. */
   readonly inFlight: number;
+  /**
+   * Aggregate messages per second over all devices; absent: unpaced (each connection publishes
+   * as fast as its window of `inFlight` allows). Paced, each device publishes at
+   * rate / devices per second, the devices' schedules staggered (see pacing.ts), and the window
+   * still applies.
+   */
+  readonly ratePerSecond?: number;
+  /** Paced runs: the period of the one timer that releases what is due, ms; default 2. */
+  readonly tickMs?: number;
+  /** Paced runs: most messages a device releases at once when behind; default {@link defaultMaxBurst}. */
+  readonly maxBurst?: number;
   /** MQTT 3.1.1 (4, default) or 5. */
   readonly protocolVersion?: MqttProtocolVersion;
   /** Keep Alive of the connections, seconds; default 60. A PINGREQ goes out after half of it without a write. */
@@ -62,10 +75,25 @@ export interface LoadResult {
   /** Epoch ms (high resolution) of the first PUBLISH and the last PUBACK. */
   readonly firstPublishMs: number;
   readonly lastAckMs: number;
+  /** Epoch ms of the last PUBLISH written. */
+  readonly lastPublishMs: number;
+  /** How a paced run was paced; absent when unpaced. */
+  readonly pacing?: LoadPacing;
   /** Publish time (epoch ms) per message_id of every acknowledged message; built on first use. */
   readonly publishedAt: ReadonlyMap<string, number>;
   /** PUBLISH → PUBACK of each acknowledged message, ms. */
   readonly ackLatenciesMs: readonly number[];
+}
+
+/** The pacing of a paced run ({@link LoadSettings.ratePerSecond}). */
+export interface LoadPacing {
+  readonly ratePerSecond: number;
+  /** Between two messages of one device, ms. */
+  readonly intervalMs: number;
+  readonly tickMs: number;
+  readonly maxBurst: number;
+  /** Schedule slots skipped because a device was more than maxBurst messages behind (window full or the generator late). */
+  readonly skippedSlots: number;
 }
 
 /** Epoch milliseconds with sub-millisecond resolution (same clock as Date.now). */
@@ -146,6 +174,11 @@ interface Connection {
  * in one event-loop turn leave as one buffer in one write; the publish time of each message is
  * taken just before that write. Every connection is opened (CONNACK checked) before the first
  * PUBLISH; at the end each sends DISCONNECT. The whole run is cut off after `timeoutMs`.
+ *
+ * With `ratePerSecond` each device instead publishes on a schedule (rate / devices per second,
+ * the devices' first messages spread over one interval): one interval timer of `tickMs` releases
+ * what fell due, a PUBACK releases what a full window held back, and a device more than
+ * `maxBurst` messages behind skips the older slots (counted in `pacing.skippedSlots`).
  */
 export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   const version = settings.protocolVersion ?? 4;
@@ -154,6 +187,9 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   const window = Math.max(1, Math.min(settings.inFlight, 65_535));
   const address = parseMqttUrl(settings.url);
   const total = settings.devices.length * perDevice;
+  if (settings.ratePerSecond !== undefined && !(settings.ratePerSecond > 0 && Number.isFinite(settings.ratePerSecond))) {
+    throw new ZenthosError('ZEN_BAD_REQUEST', `load rate must be a positive number of messages per second, got ${settings.ratePerSecond}`);
+  }
 
   const opened = await Promise.allSettled(
     settings.devices.map((d) =>
@@ -184,7 +220,12 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   let sent = 0;
   let firstError: string | undefined;
   let firstPublishMs = Number.POSITIVE_INFINITY;
+  let lastPublishMs = 0;
   let lastAckMs = 0;
+  const tickMs = Math.max(1, settings.tickMs ?? 2);
+  const paced = settings.ratePerSecond !== undefined;
+  let pacer: Pacer | undefined;
+  let maxBurst = 0;
   const random = createRandomPool();
   const scratch: number[] = [];
 
@@ -201,8 +242,14 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   };
 
   const fill = (c: Connection): void => {
-    const room = Math.min(window - c.ids.inFlight, perDevice - c.next);
+    let room = Math.min(window - c.ids.inFlight, perDevice - c.next);
     if (room <= 0 || c.closed) return;
+    if (paced) {
+      // Before the schedule starts (connections still being set up) nothing is due.
+      if (pacer === undefined) return;
+      room = pacer.take(c.index, performance.now(), room);
+      if (room === 0) return;
+    }
     let bytes = 0;
     for (let k = 0; k < room; k++) bytes += (c.templates[(c.next + k) % SENSOR_VARIANTS] as PublishTemplate).packet.length;
     // A fresh buffer per write: the socket may still hold the previous one.
@@ -228,6 +275,7 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     const t = nowEpochMs();
     for (const message of scratch) publishedMs[message] = t;
     if (t < firstPublishMs) firstPublishMs = t;
+    lastPublishMs = t;
     sent += room;
     c.lastWriteMs = nowMs;
     c.socket.write(out);
@@ -330,12 +378,26 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     for (const c of connections) c.socket.destroy();
   }, settings.timeoutMs ?? 600_000);
 
+  // Paced: one timer for all connections releases what fell due since its last tick (a timer per
+  // message would cost more CPU than the PUBLISH); PUBACKs release what a full window held back.
+  let pace: NodeJS.Timeout | undefined;
+  if (paced) {
+    const devices = Math.max(1, connections.length);
+    const intervalMs = (devices * 1000) / (settings.ratePerSecond as number);
+    maxBurst = Math.max(1, Math.floor(settings.maxBurst ?? defaultMaxBurst(intervalMs, tickMs)));
+    pacer = createPacer({ ratePerSecond: settings.ratePerSecond as number, devices, startMs: performance.now(), maxBurst });
+    pace = setInterval(() => {
+      for (const c of connections) fill(c);
+    }, tickMs);
+  }
+
   try {
     if (perDevice === 0) for (const c of connections) settle(c);
     if (open === 0) finish();
     for (const c of connections) fill(c);
     await finished;
   } finally {
+    if (pace) clearInterval(pace);
     clearInterval(ticker);
     if (pinger) clearInterval(pinger);
     clearTimeout(cutOff);
@@ -368,6 +430,18 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
     ...(firstError !== undefined ? { firstError } : {}),
     firstPublishMs,
     lastAckMs,
+    lastPublishMs,
+    ...(pacer !== undefined
+      ? {
+          pacing: {
+            ratePerSecond: settings.ratePerSecond as number,
+            intervalMs: pacer.intervalMs,
+            tickMs,
+            maxBurst,
+            skippedSlots: pacer.skipped,
+          },
+        }
+      : {}),
     get publishedAt(): ReadonlyMap<string, number> {
       if (!published) {
         published = new Map();

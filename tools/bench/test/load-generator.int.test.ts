@@ -13,7 +13,7 @@ import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devi
 import { deleteTopics, freePort, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { uuidV4Pattern } from '@zenthos/firmware-common';
 import { createRdkafkaConsumer } from '@zenthos/kafka';
-import { readMessageId, runLoad, startSubscriber, type LoadDevice, type MqttSubscriber } from '@zenthos/testing';
+import { readMessageId, runLoad, startLoadProcess, startSubscriber, type LoadDevice, type MqttSubscriber } from '@zenthos/testing';
 import { ZenthosError } from '@zenthos/core';
 
 const mosquittoUrl = process.env.BENCH_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
@@ -86,6 +86,55 @@ describe('load generator against Mosquitto', () => {
     },
     60_000,
   );
+
+  it('paced (--rate), in a process of its own: every message acknowledged and delivered once, the pacing reported', async () => {
+    const root = `zenthos-loadgen-${randomBytes(4).toString('hex')}`;
+    const leanReceived = new Map<string, number>();
+    const lean = await startSubscriber({
+      url: mosquittoUrl,
+      clientId: `${root}-lean`,
+      topicFilter: `${root}/#`,
+      onMessage: (buf, start, end) => {
+        const id = readMessageId(buf, start, end) ?? 'none';
+        leanReceived.set(id, (leanReceived.get(id) ?? 0) + 1);
+      },
+    });
+    const loadProcess = await startLoadProcess();
+    try {
+      const devices: LoadDevice[] = Array.from({ length: 5 }, (_, i) => ({
+        id: `${root}-${i}`,
+        token: '',
+        topic: `${root}/${model}/${i}/telemetry`,
+      }));
+      // 5 devices × 200 messages at 2,000 msg/s: one message per device every 2.5 ms, a 2 ms tick.
+      const result = await loadProcess.run({
+        url: mosquittoUrl,
+        model,
+        devices,
+        messagesPerDevice: 200,
+        inFlight: 4,
+        ratePerSecond: 2_000,
+      });
+      expect(result).toMatchObject({ sent: 1_000, acknowledged: 1_000, errors: 0 });
+      expect(result.pacing).toEqual({ ratePerSecond: 2_000, intervalMs: 2.5, tickMs: 2, maxBurst: 2, skippedSlots: expect.any(Number) });
+      expect(result.lastPublishMs).toBeGreaterThanOrEqual(result.firstPublishMs);
+      expect(result.publishedAt.size).toBe(1_000);
+      for (let i = 0; i < 100 && leanReceived.size < 1_000; i++) await sleep(100);
+      expect([...result.publishedAt.keys()].every((id) => leanReceived.get(id) === 1)).toBe(true);
+      expect(leanReceived.size).toBe(1_000);
+    } finally {
+      await loadProcess.close();
+      await lean.close();
+    }
+  }, 60_000);
+
+  it('refuses a rate that defines no schedule', async () => {
+    await expect(
+      runLoad({ url: mosquittoUrl, model, devices: [], messagesPerDevice: 1, inFlight: 1, ratePerSecond: 0 }),
+    ).rejects.toMatchObject({
+      code: 'ZEN_BAD_REQUEST',
+    });
+  });
 });
 
 describe('load generator against the bridge as the benchmark starts it', () => {
