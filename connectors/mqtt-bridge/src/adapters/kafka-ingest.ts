@@ -1,11 +1,9 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
-import { toZenthosError, type ZenthosError } from '@zenthos/core';
+import { isZenthosError, toZenthosError, type ZenthosError } from '@zenthos/core';
 import type { OutgoingRecord, ProducerPort } from '@zenthos/kafka';
-import type { Serde } from '@zenthos/schemas';
+import type { EncodeOptions, Serde } from '@zenthos/schemas';
 import { injectTraceHeaders, spanNames } from '@zenthos/telemetry';
 import type { InFlightLimiter } from '../domain/in-flight';
-import { avroTypeOf } from '../domain/payload';
-import { createFrameWriter } from '../domain/wire';
 import { deadLetterPlan, planIngest, type DeadLetterPlan, type DeviceMessage, type IngestPlan, type IngestRules } from '../domain/ingest';
 import type { InvalidReason } from '../errors';
 import type { BridgeMetrics } from './metrics';
@@ -33,11 +31,7 @@ export interface IngestPipeline {
   submit(msg: DeviceMessage, parent: Context | undefined, done: IngestCallback): void;
 }
 
-/**
- * The producer the pipeline writes with: the port, plus createRdkafkaProducer's promise-free
- * `produce` when present, which copies a record's bytes before it returns (node-rdkafka
- * produces with RK_MSG_COPY), so the pipeline can hand it a view of its reused encode buffer.
- */
+/** The producer the pipeline writes with: the port, plus createRdkafkaProducer's promise-free `produce` when present. */
 export type IngestProducer = ProducerPort & {
   readonly produce?: (record: OutgoingRecord, done: (err: ZenthosError | undefined) => void) => void;
 };
@@ -45,8 +39,8 @@ export type IngestProducer = ProducerPort & {
 /** Dependencies of {@link createIngestPipeline}. */
 export interface IngestPipelineDeps {
   readonly producer: IngestProducer;
-  /** Registers the contracts under their subjects and gives their ids, once per subject. */
-  readonly serde: Pick<Serde, 'schemaId'>;
+  /** Encodes with the contracts' schemas (registered under their subjects once). */
+  readonly serde: Pick<Serde, 'encode' | 'encodeCached'>;
   readonly rules: IngestRules;
   readonly limiter: InFlightLimiter;
   readonly metrics: BridgeMetrics;
@@ -67,8 +61,8 @@ type ProducePlan = Extract<IngestPlan, { kind: 'produce' }>;
 
 /**
  * The publish pipeline shared by the in-process broker and external-broker mode:
- * `middleware.handle` span → plan (ACL already passed) → Avro encode (the contract's schema id
- * from the registry once per subject) → `kafka.produce` span → done on the broker's
+ * `middleware.handle` span → plan (ACL already passed) → Avro encode (synchronous once the
+ * subject's schema id is cached) → `kafka.produce` span → done on the broker's
  * acknowledgement (idempotent, acks=all). At most `limiter` messages are in flight; the rest
  * wait, which stops socket reads upstream.
  */
@@ -77,15 +71,13 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   const now = deps.now ?? Date.now;
   const spansExported = deps.spansExported ?? true;
   const produce = producer.produce;
-  // Every record is encoded into this one buffer; a producer that copies the bytes at once
-  // takes a view of it, any other one a copy (measured: the allocation and copy of each
-  // record were a tenth of the encode cost).
-  const frames = createFrameWriter();
-  const schemaIds = new Map<string, number>();
-  const loadSchemaId = (plan: ProducePlan): Promise<void> =>
-    serde.schemaId(plan.subject, plan.schema).then((id) => {
-      schemaIds.set(plan.subject, id);
-    });
+  // One options object per contract schema, not one per message.
+  const encodeOptions = new WeakMap<object, EncodeOptions>();
+  const optionsOf = (plan: ProducePlan): EncodeOptions => {
+    let options = encodeOptions.get(plan.schema);
+    if (options === undefined) encodeOptions.set(plan.schema, (options = { schema: plan.schema }));
+    return options;
+  };
 
   const sendRecord = (record: OutgoingRecord, cb: (err: ZenthosError | undefined) => void): void => {
     if (produce) return produce(record, cb);
@@ -103,29 +95,29 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   });
 
   /**
-   * The Kafka record of a plan whose schema id is known, and the plan it carries out: a value
-   * the Avro type still refuses (the contract check already passed) goes to the DLQ instead.
-   * Encoded last before the send: the value may be a view of the shared buffer.
+   * The Kafka record of a plan and the plan it carries out, once the subject's schema id is
+   * cached (undefined before: `serde.encode` first); a value the Avro type still refuses (the
+   * contract check already passed) goes to the DLQ instead.
    */
-  const recordOf = (msg: DeviceMessage, plan: IngestPlan): { record: OutgoingRecord; plan: IngestPlan } => {
+  const recordOf = (msg: DeviceMessage, plan: IngestPlan): { record: OutgoingRecord; plan: IngestPlan } | undefined => {
     if (plan.kind === 'deadLetter') return { record: deadLetterRecord(plan), plan };
-    let value: Buffer;
+    let value: Buffer | undefined;
     try {
-      const framed = frames.write(avroTypeOf(plan.messageKind), schemaIds.get(plan.subject) as number, plan.record);
-      value = produce ? framed : Buffer.from(framed);
+      value = serde.encodeCached(plan.subject, plan.record, optionsOf(plan));
     } catch (err) {
-      const dlq = deadLetterPlan(
-        msg,
-        plan.messageKind,
-        'schema_mismatch',
-        `value does not match the schema of ${plan.subject}: ${(err as Error).message}`,
-        rules.topics,
-        plan.record.message_id,
-      );
+      if (!isZenthosError(err, 'ZEN_PAYLOAD_INVALID')) throw err;
+      const dlq = deadLetterPlan(msg, plan.messageKind, 'schema_mismatch', err.message, rules.topics, plan.record.message_id);
       return { record: deadLetterRecord(dlq), plan: dlq };
     }
-    return { record: { topic: plan.topic, key: plan.key, value, headers: plan.headers }, plan };
+    return value === undefined ? undefined : { record: { topic: plan.topic, key: plan.key, value, headers: plan.headers }, plan };
   };
+
+  // Caches the subject's writer schema and id (registering it), so the next recordOf encodes.
+  const warm = (plan: ProducePlan): Promise<unknown> =>
+    serde.encode(plan.subject, plan.record, optionsOf(plan)).catch((err: unknown) => {
+      // A value the type refuses is recordOf's to dead-letter; anything else (the registry) fails the message.
+      if (!isZenthosError(err, 'ZEN_PAYLOAD_INVALID')) throw err;
+    });
 
   const outcomeOf = (msg: DeviceMessage, done: IngestPlan): IngestOutcome => {
     if (done.kind === 'deadLetter') {
@@ -141,13 +133,13 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
    * with one callback for the delivery report, no promise per step.
    */
   const runUntraced = (msg: DeviceMessage, release: () => void, done: IngestCallback): void => {
-    let plan: IngestPlan;
-    let out: { record: OutgoingRecord; plan: IngestPlan };
+    let out: { record: OutgoingRecord; plan: IngestPlan } | undefined;
     try {
-      plan = planIngest(msg, rules);
-      if (plan.kind === 'produce' && !schemaIds.has(plan.subject)) {
+      const plan = planIngest(msg, rules);
+      out = recordOf(msg, plan);
+      if (out === undefined) {
         // The first message of a subject waits for the registry; the rest encode at once.
-        loadSchemaId(plan).then(
+        warm(plan as ProducePlan).then(
           () => runUntraced(msg, release, done),
           (err: unknown) => {
             release();
@@ -156,7 +148,6 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
         );
         return;
       }
-      out = recordOf(msg, plan);
     } catch (err) {
       queueMicrotask(() => {
         release();
@@ -164,10 +155,11 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
       });
       return;
     }
-    sendRecord(out.record, (err) => {
+    const sent = out;
+    sendRecord(sent.record, (err) => {
       release();
       if (err) done(err, undefined);
-      else done(undefined, outcomeOf(msg, out.plan));
+      else done(undefined, outcomeOf(msg, sent.plan));
     });
   };
 
@@ -190,10 +182,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
     const ctx = span ? trace.setSpan(parent, span) : parent;
     try {
       const plan = planIngest(msg, rules);
-      if (plan.kind === 'produce' && !schemaIds.has(plan.subject)) {
-        await (span ? context.with(ctx, () => loadSchemaId(plan)) : loadSchemaId(plan));
+      let encoded = recordOf(msg, plan);
+      if (encoded === undefined) {
+        await (span ? context.with(ctx, () => warm(plan as ProducePlan)) : warm(plan as ProducePlan));
+        encoded = recordOf(msg, plan) as { record: OutgoingRecord; plan: IngestPlan };
       }
-      const { record, plan: done } = recordOf(msg, plan);
+      const { record, plan: done } = encoded;
       const produceSpan = span
         ? tracer.startSpan(
             spanNames.kafkaProduce,

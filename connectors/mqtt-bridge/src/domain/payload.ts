@@ -40,8 +40,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const avroTypes = new Map<MessageKind, Type>();
 
-/** The avsc type of a kind's contract, parsed once. */
-export const avroTypeOf = (kind: MessageKind): Type => {
+const avroTypeOf = (kind: MessageKind): Type => {
   let type = avroTypes.get(kind);
   if (!type) {
     type = parseSchema(contractOfKind[kind].schema);
