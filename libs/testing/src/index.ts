@@ -1,7 +1,7 @@
 export { createTcpProxy, type TcpProxy } from './tcp-proxy';
 export { startRegistryStub, ensureSchemaRegistry, type RegistryStub } from './registry-stub';
 export { runLoad, nowEpochMs, type LoadDevice, type LoadPacing, type LoadSettings, type LoadResult } from './mqtt-load';
-export { createPacer, defaultMaxBurst, staggeredStartMs, type Pacer, type PacerSettings } from './pacing';
+export { DEFAULT_CATCH_UP_MS, createPacer, defaultMaxBurst, staggeredStartMs, type Pacer, type PacerSettings } from './pacing';
 export { startLoadProcess, type LoadProcess, type LoadRunSettings, type LoadChildMessage } from './load-process';
 export { startSubscriber, type MqttSubscriber, type SubscriberSettings } from './mqtt-subscriber';
 export { openConnection, parseMqttUrl, type ConnectSettings, type OpenConnection } from './mqtt-connection';

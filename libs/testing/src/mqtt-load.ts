@@ -384,7 +384,7 @@ export async function runLoad(settings: LoadSettings): Promise<LoadResult> {
   if (paced) {
     const devices = Math.max(1, connections.length);
     const intervalMs = (devices * 1000) / (settings.ratePerSecond as number);
-    maxBurst = Math.max(1, Math.floor(settings.maxBurst ?? defaultMaxBurst(intervalMs, tickMs)));
+    maxBurst = Math.max(1, Math.floor(settings.maxBurst ?? defaultMaxBurst(intervalMs)));
     pacer = createPacer({ ratePerSecond: settings.ratePerSecond as number, devices, startMs: performance.now(), maxBurst });
     pace = setInterval(() => {
       for (const c of connections) fill(c);

@@ -77,9 +77,10 @@ describe('createPacer', () => {
 
 describe('defaultMaxBurst', () => {
   it.each([
-    [6.25, 2, 2], // 50 devices at 8,000 msg/s, 2 ms ticks: at least 2
-    [2.5, 2, 2], // 50 devices at 20,000 msg/s
-    [0.5, 2, 8], // 10 devices at 20,000 msg/s: two ticks' worth
-    [0.1, 5, 100],
-  ])('interval %p ms, tick %p ms → %p', (intervalMs, tickMs, expected) => expect(defaultMaxBurst(intervalMs, tickMs)).toBe(expected));
+    [6.25, 4], // 50 devices at 8,000 msg/s: 20 ms of a device's pace
+    [2.5, 8], // 50 devices at 20,000 msg/s
+    [0.5, 40], // 10 devices at 20,000 msg/s
+    [100, 2], // slow devices: still at least 2
+  ])('interval %p ms → %p', (intervalMs, expected) => expect(defaultMaxBurst(intervalMs)).toBe(expected));
+  it('takes another catch-up time', () => expect(defaultMaxBurst(2.5, 5)).toBe(2));
 });

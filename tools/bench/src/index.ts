@@ -4,6 +4,16 @@ export { benchConfigShape, loadBenchConfig, type BenchConfig } from './config';
 export { benchErrorCodes } from './errors';
 export { percentile, summarizeLatencies, ratePerSecond, ratio, type LatencySummary } from './domain/stats';
 export { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
+export {
+  BACKLOG_LIMIT_S,
+  SUSTAINED_SHARE,
+  highestHeldRate,
+  judgePacedRun,
+  spanRatePerSecond,
+  type PacedFigures,
+  type PacedRunInput,
+  type SweepPoint,
+} from './domain/paced';
 export { sumSamples } from './domain/prometheus';
 export { startVisibilityObserver, type VisibilityObserver, type EnrichedSighting, type ObserverSettings } from './adapters/visibility';
 export { parseCpuTicks, parseStatusKb, coresUsed, type ProcSample } from './domain/proc-stat';
@@ -12,6 +22,9 @@ export {
   planStage,
   stagePackages,
   MAX_TOTAL_MESSAGES,
+  MAX_RATE,
+  MAX_SWEEP_RATES,
+  MAX_PACED_RUN_S,
   type BenchOptions,
   type RawBenchOptions,
   type StageName,
@@ -31,5 +44,14 @@ export {
 export { installArrivalClock, arrivals, arrivalCount, telemetryTotals } from './adapters/arrivals';
 export { mosquittoBaseline, kafkaProducerBaseline, copyBaseline, type BaselineResult } from './adapters/baselines';
 export { parseProducerPerformance } from './domain/producer-perf';
-export { runEndToEndBench, runStageBench, resolveStage, type EndToEndResult, type BenchIo } from './main';
+export {
+  runEndToEndBench,
+  runStageBench,
+  resolveStage,
+  type EndToEndResult,
+  type EndToEndFigures,
+  type PacedResult,
+  type SweepRun,
+  type BenchIo,
+} from './main';
 export { registerBenchCommands } from './cli';

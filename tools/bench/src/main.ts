@@ -23,6 +23,7 @@ import {
 import { startVisibilityObserver, type VisibilityObserver } from './adapters/visibility';
 import { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
 import { sumSamples } from './domain/prometheus';
+import { highestHeldRate, judgePacedRun, type PacedFigures, type SweepPoint } from './domain/paced';
 
 /** The end-to-end benchmark's results, as written to bench-results/. */
 export interface EndToEndResult {
@@ -73,8 +74,59 @@ export interface EndToEndResult {
     readonly endToEndVsKafkaProducer: number | null;
     readonly endToEndVsCopy: number | null;
   };
+  /** With --rate (or a sweep's last run): offered and achieved rate and whether the run sustained it; null unpaced. */
+  readonly paced: PacedResult | null;
+  /** With --rates: every run, and the highest offered rate held (sustained, p99 < 1 s, nothing lost or duplicated). */
+  readonly sweep: { readonly runs: readonly SweepRun[]; readonly highestHeldRate: number | null } | null;
+  /**
+   * The issue's goal: ≥ 20,000 msg/s (paced: the achieved rate; unpaced: `endToEnd.messagesPerSecond`),
+   * p99 publish → row < 1 s, nothing lost or duplicated. For a sweep, judged on its last run.
+   */
   readonly goal: { readonly messagesPerSecond: 20_000; readonly p99Ms: 1_000; readonly met: boolean };
 }
+
+/** The figures of one measured run. */
+export type EndToEndFigures = EndToEndResult['endToEnd'];
+
+/** A paced run's figures with how the generator paced it. */
+export type PacedResult = PacedFigures & {
+  /** Schedule slots the generator skipped because a device was more than maxBurst messages behind. */
+  readonly skippedSlots: number;
+  readonly maxBurst: number;
+  readonly tickMs: number;
+};
+
+/** One measured run of a sweep (or the only one). */
+export interface SweepRun {
+  /** Offered msg/s; null unpaced. */
+  readonly rate: number | null;
+  readonly endToEnd: EndToEndFigures;
+  readonly paced: PacedResult | null;
+  readonly services: EndToEndResult['services'];
+  readonly infrastructure: EndToEndResult['infrastructure'];
+}
+
+/** A run as measured, before the observer's sightings give its stages. */
+interface MeasuredRun {
+  readonly rate: number | undefined;
+  readonly endToEnd: Omit<EndToEndFigures, 'stages'>;
+  readonly paced: PacedResult | null;
+  readonly services: EndToEndResult['services'];
+  readonly infrastructure: EndToEndResult['infrastructure'];
+  readonly publishedAt: ReadonlyMap<string, number>;
+  readonly arrived: ReadonlyMap<string, number>;
+}
+
+/** Pause between a sweep's runs, so that one run's last batches and commits are not the next one's. */
+const SWEEP_PAUSE_MS = 3_000;
+
+const sweepPoint = (r: SweepRun): SweepPoint => ({
+  offeredPerSecond: r.rate ?? 0,
+  sustained: r.paced?.sustained ?? false,
+  p99Ms: r.endToEnd.latency?.p99Ms ?? null,
+  lost: r.endToEnd.lost,
+  duplicated: r.endToEnd.duplicated,
+});
 
 /** Where human-readable lines go (stderr). */
 export interface BenchIo {
@@ -97,8 +149,14 @@ const METHOD =
   'step), giving publish → bridge → processed → visible → row per message_id (each leg over the messages seen at both ends; ' +
   'leg percentiles do not add up to the total). Processor transactions = growth of zenthos_worker_processing_time_seconds_count ' +
   '{outcome="committed"} on the processor\'s /metrics over the run. kafkaBrokerAgeS = seconds the broker JVM had run when the ' +
-  'measured run started (a note is printed under 300 s: JIT warm-up inflates its CPU per message). Baselines run after the ' +
-  'end-to-end run, one at a time.';
+  'measured run started (a note is printed under 300 s: JIT warm-up inflates its CPU per message). Paced (--rate R): each device ' +
+  "publishes R/devices messages per second, the devices' schedules staggered evenly over one interval, released by one 2 ms " +
+  'interval timer and by PUBACKs, the --in-flight window still applying; a device more than maxBurst messages behind skips the ' +
+  'older slots (skippedSlots). Published rate = (PUBLISHes − 1) / (last − first PUBLISH); achieved rate = (rows − 1) / (last − ' +
+  "first arrival) over the run's own message_ids; backlog at the end = the run's messages stamped after its last PUBLISH; " +
+  'sustained = achieved ≥ 98% of offered and that backlog ≤ 1 s of the offered rate. Paced, the goal is judged on the achieved ' +
+  'rate. A sweep (--rates) runs one paced run per rate against the same services, 3 s apart, each over its own message_ids. ' +
+  'Baselines run after the end-to-end run, one at a time, unpaced.';
 
 const model = 'esp32-s3';
 
@@ -136,7 +194,8 @@ export async function runEndToEndBench(
   const topicPrefix = `bench${run}`;
   const registryTopic = `_schemas_bench${run}`;
   try {
-    db = await createTemporaryDatabase(config.DATABASE_URL);
+    const database = await createTemporaryDatabase(config.DATABASE_URL);
+    db = database;
     const trigger = await installArrivalClock(db.pool);
     const keysDir = join(dir, 'keys');
 
@@ -182,11 +241,7 @@ export async function runEndToEndBench(
     // joins and the first transactions are behind us; the measured run starts once they are rows.
     const warmUp = await loadProcess.run({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
     await waitForRows(db, warmUp.acknowledged, 60_000, log);
-    const baseRows = await arrivalCount(db.pool);
 
-    log(
-      `end to end: ${options.devices} devices × ${options.messages} messages at QoS 1 (${total} messages), in flight ${options.inFlight} per device`,
-    );
     observer = await startVisibilityObserver({
       brokers: config.KAFKA_BROKERS,
       topic: `${topicPrefix}.telemetry.enriched`,
@@ -194,78 +249,147 @@ export async function runEndToEndBench(
       registryUrl: `http://127.0.0.1:${ports.registry}`,
     });
     const processorMetricsUrl = `http://127.0.0.1:${ports.processorTelemetryOps}/metrics`;
-    const transactionsBefore = await committedTransactions(processorMetricsUrl);
-    const sampler = createResourceSampler(pids);
     const infra = findInfrastructure(config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0));
-    const infraSampler = createGroupSampler(infra);
     const kafkaBrokerAgeS = youngestAgeSeconds(infra['kafka-broker'] ?? []) ?? null;
     if (kafkaBrokerAgeS !== null && kafkaBrokerAgeS < KAFKA_JIT_WARM_S) log(kafkaWarmUpNote(kafkaBrokerAgeS));
-    sampler.start();
-    infraSampler.start();
-    const load = await loadProcess.run(
-      { url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: options.messages, inFlight: options.inFlight },
-      (acked, errors) => log(`  acknowledged ${acked}/${total}${errors ? `, errors ${errors}` : ''}`),
-    );
-    if (load.firstError !== undefined) log(`  load generator: ${load.firstError}`);
-    // Rows still on their way: wait for all of them, or until the count stops moving.
-    await waitForRows(db, baseRows + load.acknowledged, options.drainTimeoutMs, log);
-    const usage = sampler.stop();
-    const infraUsage = infraSampler.stop();
-    const transactionsAfter = await committedTransactions(processorMetricsUrl);
+
+    /** One measured run (paced at `rate`, or unpaced) against the services started above. */
+    const measure = async (rate: number | undefined): Promise<MeasuredRun> => {
+      log(
+        `end to end: ${options.devices} devices × ${options.messages} messages at QoS 1 (${total} messages), in flight ${options.inFlight} per device, ` +
+          (rate === undefined
+            ? 'unpaced'
+            : `paced at ${rate} msg/s in total (${Math.round((rate / options.devices) * 10) / 10} per device)`),
+      );
+      const before = await telemetryTotals(database.pool);
+      const stampedBefore = await arrivalCount(database.pool);
+      const transactionsBefore = await committedTransactions(processorMetricsUrl);
+      const sampler = createResourceSampler(pids);
+      const infraSampler = createGroupSampler(infra);
+      sampler.start();
+      infraSampler.start();
+      const load = await (loadProcess as LoadProcess).run(
+        {
+          url: `mqtt://127.0.0.1:${ports.mqtt}`,
+          model,
+          devices,
+          messagesPerDevice: options.messages,
+          inFlight: options.inFlight,
+          ...(rate !== undefined ? { ratePerSecond: rate } : {}),
+        },
+        (acked, errors) => log(`  acknowledged ${acked}/${total}${errors ? `, errors ${errors}` : ''}`),
+      );
+      if (load.firstError !== undefined) log(`  load generator: ${load.firstError}`);
+      // Rows still on their way: wait for all of them, or until the count stops moving.
+      await waitForRows(database, stampedBefore + load.acknowledged, options.drainTimeoutMs, log);
+      const usage = sampler.stop();
+      const infraUsage = infraSampler.stop();
+      const transactionsAfter = await committedTransactions(processorMetricsUrl);
+
+      // This run's messages only: a sweep's earlier runs (and the warm-up) are rows of the same table.
+      const stamped = await arrivals(database.pool);
+      const arrived = new Map<string, number>();
+      const latencies: number[] = [];
+      let firstArrival = Number.POSITIVE_INFINITY;
+      let lastArrival = 0;
+      let afterLastPublish = 0;
+      let lost = 0;
+      for (const [id, sent] of load.publishedAt) {
+        const t = stamped.get(id);
+        if (t === undefined) {
+          lost++;
+          continue;
+        }
+        arrived.set(id, t);
+        latencies.push(t - sent);
+        if (t < firstArrival) firstArrival = t;
+        if (t > lastArrival) lastArrival = t;
+        if (t > load.lastPublishMs) afterLastPublish++;
+      }
+      const after = await telemetryTotals(database.pool);
+      const totals = { rows: after.rows - before.rows, distinct: after.distinct - before.distinct };
+      const latency = summarizeLatencies(latencies) ?? null;
+      const perMessage = (cpuSeconds: number): number =>
+        totals.distinct > 0 ? Math.round((cpuSeconds * 1000 * 1000) / totals.distinct) / 1000 : 0;
+      // CPU cost per message holds steadier than rates on a shared machine: a process that waits
+      // for the CPU spends no CPU time meanwhile.
+      const services = Object.fromEntries(
+        Object.entries(usage).map(([name, u]) => [name, { ...u, cpuMsPerMessage: perMessage(u.cpuSeconds) }]),
+      );
+      const infrastructure = Object.fromEntries(
+        Object.entries(infraUsage).map(([name, u]) => [
+          name,
+          { cpuCores: u.cpuCores, cpuSeconds: u.cpuSeconds, cpuMsPerMessage: perMessage(u.cpuSeconds) },
+        ]),
+      );
+      const paced: PacedResult | null =
+        rate === undefined
+          ? null
+          : {
+              ...judgePacedRun({
+                offeredPerSecond: rate,
+                published: load.sent,
+                firstPublishMs: load.firstPublishMs,
+                lastPublishMs: load.lastPublishMs,
+                rows: arrived.size,
+                firstRowMs: firstArrival,
+                lastRowMs: lastArrival,
+                rowsAfterLastPublish: afterLastPublish,
+              }),
+              skippedSlots: load.pacing?.skippedSlots ?? 0,
+              maxBurst: load.pacing?.maxBurst ?? 0,
+              tickMs: load.pacing?.tickMs ?? 0,
+            };
+      const endToEnd: Omit<EndToEndFigures, 'stages'> = {
+        published: load.sent,
+        acknowledged: load.acknowledged,
+        publishErrors: load.errors,
+        bridgeAckPerSecond: ratePerSecond(load.acknowledged, load.firstPublishMs, load.lastAckMs),
+        ackLatency: summarizeLatencies(load.ackLatenciesMs) ?? null,
+        messagesPerSecond: ratePerSecond(totals.distinct, load.firstPublishMs, lastArrival),
+        rows: totals.rows,
+        lost,
+        duplicated: totals.rows - totals.distinct,
+        latency,
+        arrivalTrigger: trigger,
+        processorTransactions: transactionsBefore === null || transactionsAfter === null ? null : transactionsAfter - transactionsBefore,
+      };
+      log(
+        `  end to end ${endToEnd.messagesPerSecond} msg/s, p50 ${latency?.p50Ms ?? '-'} ms, p99 ${latency?.p99Ms ?? '-'} ms, lost ${lost}, duplicated ${endToEnd.duplicated}` +
+          (paced
+            ? `; offered ${paced.offeredPerSecond}, published ${paced.publishedPerSecond}, achieved ${paced.achievedPerSecond} msg/s, backlog at the end ${paced.backlogAtEnd}: ${paced.sustained ? 'sustained' : `not sustained (${paced.shortfalls.join('; ')})`}`
+            : ''),
+      );
+      return { rate, endToEnd, paced, services, infrastructure, publishedAt: load.publishedAt, arrived };
+    };
+
+    const measured: MeasuredRun[] = [];
+    const sweep = options.rates !== undefined;
+    for (const rate of options.rates ?? [options.rate]) {
+      // Between a sweep's runs: the consumers' last batches and the sink's commits settle first.
+      if (measured.length > 0) await new Promise((r) => setTimeout(r, SWEEP_PAUSE_MS));
+      measured.push(await measure(rate));
+    }
     const sightings = await observer.stop();
     observer = undefined;
+    const runs = measured.map((m): SweepRun => {
+      const times: MessageTimes[] = [];
+      for (const [id, publishMs] of m.publishedAt) {
+        const s = sightings.get(id);
+        times.push({ publishMs, bridgeMs: s?.bridgeMs, processedMs: s?.processedMs, visibleMs: s?.visibleMs, rowMs: m.arrived.get(id) });
+      }
+      return {
+        rate: m.rate ?? null,
+        endToEnd: { ...m.endToEnd, stages: stageBreakdown(times) },
+        paced: m.paced,
+        services: m.services,
+        infrastructure: m.infrastructure,
+      };
+    });
+    const last = runs[runs.length - 1] as SweepRun;
+    const { endToEnd, services, infrastructure } = last;
+    const { latency, lost } = endToEnd;
 
-    const arrived = await arrivals(db.pool);
-    for (const id of warmUp.publishedAt.keys()) arrived.delete(id);
-    const all = await telemetryTotals(db.pool);
-    const totals = { rows: all.rows - warmUp.acknowledged, distinct: all.distinct - warmUp.acknowledged };
-    const latencies: number[] = [];
-    let lastArrival = 0;
-    for (const [id, t] of arrived) {
-      const sent = load.publishedAt.get(id);
-      if (sent !== undefined) latencies.push(t - sent);
-      if (t > lastArrival) lastArrival = t;
-    }
-    let lost = 0;
-    for (const id of load.publishedAt.keys()) if (!arrived.has(id)) lost++;
-    const latency = summarizeLatencies(latencies) ?? null;
-    const times: MessageTimes[] = [];
-    for (const [id, publishMs] of load.publishedAt) {
-      const s = sightings.get(id);
-      times.push({ publishMs, bridgeMs: s?.bridgeMs, processedMs: s?.processedMs, visibleMs: s?.visibleMs, rowMs: arrived.get(id) });
-    }
-    const stages = stageBreakdown(times);
-    const perMessage = (cpuSeconds: number): number =>
-      totals.distinct > 0 ? Math.round((cpuSeconds * 1000 * 1000) / totals.distinct) / 1000 : 0;
-    // CPU cost per message holds steadier than rates on a shared machine: a process that waits
-    // for the CPU spends no CPU time meanwhile.
-    const services = Object.fromEntries(
-      Object.entries(usage).map(([name, u]) => [name, { ...u, cpuMsPerMessage: perMessage(u.cpuSeconds) }]),
-    );
-    const infrastructure = Object.fromEntries(
-      Object.entries(infraUsage).map(([name, u]) => [
-        name,
-        { cpuCores: u.cpuCores, cpuSeconds: u.cpuSeconds, cpuMsPerMessage: perMessage(u.cpuSeconds) },
-      ]),
-    );
-    const endToEnd = {
-      published: load.sent,
-      acknowledged: load.acknowledged,
-      publishErrors: load.errors,
-      bridgeAckPerSecond: ratePerSecond(load.acknowledged, load.firstPublishMs, load.lastAckMs),
-      ackLatency: summarizeLatencies(load.ackLatenciesMs) ?? null,
-      messagesPerSecond: ratePerSecond(totals.distinct, load.firstPublishMs, lastArrival),
-      rows: totals.rows,
-      lost,
-      duplicated: totals.rows - totals.distinct,
-      latency,
-      arrivalTrigger: trigger,
-      stages,
-      processorTransactions: transactionsBefore === null || transactionsAfter === null ? null : transactionsAfter - transactionsBefore,
-    };
-    log(
-      `  end to end ${endToEnd.messagesPerSecond} msg/s, p50 ${latency?.p50Ms ?? '-'} ms, p99 ${latency?.p99Ms ?? '-'} ms, lost ${lost}, duplicated ${endToEnd.duplicated}`,
-    );
     // The services are stopped before the baselines so those get the machine to themselves.
     await platform.stop();
     platform = undefined;
@@ -313,6 +437,8 @@ export async function runEndToEndBench(
       services,
       infrastructure,
       kafkaBrokerAgeS,
+      paced: last.paced,
+      sweep: sweep ? { runs, highestHeldRate: highestHeldRate(runs.map(sweepPoint)) } : null,
       baselines: { mosquitto, kafkaProducer, postgresCopy },
       ratios: {
         endToEndVsMosquitto: ratio(endToEnd.messagesPerSecond, mosquitto?.messagesPerSecond),
@@ -322,7 +448,13 @@ export async function runEndToEndBench(
       goal: {
         messagesPerSecond: 20_000,
         p99Ms: 1_000,
-        met: endToEnd.messagesPerSecond >= 20_000 && (latency?.p99Ms ?? Infinity) < 1_000 && lost === 0 && endToEnd.duplicated === 0,
+        // Paced, the run's rate is the achieved one (rows over their own span, see PacedFigures);
+        // unpaced, first PUBLISH → last row as always.
+        met:
+          (last.paced?.achievedPerSecond ?? endToEnd.messagesPerSecond) >= 20_000 &&
+          (latency?.p99Ms ?? Infinity) < 1_000 &&
+          lost === 0 &&
+          endToEnd.duplicated === 0,
       },
     };
     const outDir = resolve(config.BENCH_RESULTS_DIR);

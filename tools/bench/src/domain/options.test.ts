@@ -31,7 +31,21 @@ describe('parseBenchOptions', () => {
     [{ inFlight: '0' }, '--in-flight "0"'],
     [{ drainTimeout: '1' }, '--drain-timeout "1"'],
     [{ devices: '2000', messages: '1001' }, 'at most 2000000 per run'],
+    [{ rate: '0' }, '--rate "0" must be an integer from 1 to 1000000'],
+    [{ rate: '8k' }, '--rate "8k"'],
+    [{ rates: '8000,,12000' }, '--rates "8000,,12000"'],
+    [{ rates: '8000,0' }, '--rates "8000,0"'],
+    [{ rates: Array.from({ length: 13 }, (_, i) => String(1000 * (i + 1))).join(',') }, 'must be 1 to 12 comma-separated integers'],
+    [{ rate: '8000', rates: '8000,12000' }, '--rate and --rates exclude each other'],
+    [{ devices: '100', messages: '10000', rate: '1000' }, 'would take 1000 s; at most 600 s per paced run'],
+    [{ devices: '100', messages: '10000', rates: '20000,1000' }, 'at 1000 msg/s would take 1000 s'],
   ])('refuses %p', (raw, expected) => expect(problem(raw)).toContain(expected));
+  it('reads --rate (paced) and --rates (a sweep, in the order given)', () => {
+    expect(parseBenchOptions({ rate: '8000' })).toMatchObject({ rate: 8_000 });
+    expect(parseBenchOptions({ rate: '8000' }).rates).toBeUndefined();
+    expect(parseBenchOptions({ rates: '12000, 8000,20000' })).toMatchObject({ rates: [12_000, 8_000, 20_000] });
+    expect(parseBenchOptions({ rates: '16000' }).rate).toBeUndefined();
+  });
 });
 
 const facts = (over: Partial<StagePackageFacts>): StagePackageFacts => ({

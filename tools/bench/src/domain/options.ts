@@ -12,6 +12,10 @@ export interface BenchOptions {
   readonly baselines: boolean;
   /** How long to wait for the last rows after the last PUBACK. */
   readonly drainTimeoutMs: number;
+  /** Paced: aggregate messages per second over all devices (`--rate`); absent: unpaced, as fast as the window allows. */
+  readonly rate?: number;
+  /** A sweep (`--rates`): one paced run per rate, in this order, against the same services. */
+  readonly rates?: readonly number[];
 }
 
 /** Raw flags as commander gives them. */
@@ -21,10 +25,24 @@ export interface RawBenchOptions {
   readonly inFlight?: string;
   readonly baselines?: boolean;
   readonly drainTimeout?: string;
+  readonly rate?: string;
+  readonly rates?: string;
 }
 
 /** Upper bound of devices × messages: the run must stay bounded in time and memory. */
 export const MAX_TOTAL_MESSAGES = 2_000_000;
+
+/** Highest `--rate`: far above what one machine's loopback pipeline carries. */
+export const MAX_RATE = 1_000_000;
+
+/** At most this many rates in one `--rates` sweep. */
+export const MAX_SWEEP_RATES = 12;
+
+/**
+ * Longest paced run, seconds (devices × messages ÷ rate): the load generator cuts a run off after
+ * 10 minutes, and a sweep repeats it per rate.
+ */
+export const MAX_PACED_RUN_S = 600;
 
 /** Validates the benchmark flags; every problem in one ZEN_BAD_REQUEST. */
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
@@ -41,11 +59,36 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
   const messages = int('messages', raw.messages, 200, 1, 1_000_000);
   const inFlight = int('in-flight', raw.inFlight, 16, 1, 1_000);
   const drainTimeoutMs = int('drain-timeout', raw.drainTimeout, 120, 5, 1_800) * 1000;
+  const rate = raw.rate === undefined ? undefined : int('rate', raw.rate, 1, 1, MAX_RATE);
+  let rates: number[] | undefined;
+  if (raw.rates !== undefined) {
+    const parts = raw.rates.split(',').map((p) => p.trim());
+    if (parts.length > MAX_SWEEP_RATES || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > MAX_RATE)) {
+      problems.push(`--rates "${raw.rates}" must be 1 to ${MAX_SWEEP_RATES} comma-separated integers from 1 to ${MAX_RATE}`);
+    } else {
+      rates = parts.map(Number);
+    }
+  }
+  if (rate !== undefined && raw.rates !== undefined) problems.push('--rate and --rates exclude each other');
   if (problems.length === 0 && devices * messages > MAX_TOTAL_MESSAGES) {
     problems.push(`--devices × --messages is ${devices * messages}; at most ${MAX_TOTAL_MESSAGES} per run`);
   }
+  const slowest = Math.min(rate ?? Infinity, ...(rates ?? []));
+  if (problems.length === 0 && Number.isFinite(slowest) && (devices * messages) / slowest > MAX_PACED_RUN_S) {
+    problems.push(
+      `--devices × --messages at ${slowest} msg/s would take ${Math.ceil((devices * messages) / slowest)} s; at most ${MAX_PACED_RUN_S} s per paced run`,
+    );
+  }
   if (problems.length > 0) throw new ZenthosError('ZEN_BAD_REQUEST', problems.join('; '));
-  return { devices, messages, inFlight, baselines: raw.baselines !== false, drainTimeoutMs };
+  return {
+    devices,
+    messages,
+    inFlight,
+    baselines: raw.baselines !== false,
+    drainTimeoutMs,
+    ...(rate !== undefined ? { rate } : {}),
+    ...(rates !== undefined ? { rates } : {}),
+  };
 }
 
 /** The stage benchmarks of other packages, by the name `zenthos bench <stage>` takes. */
