@@ -11,6 +11,7 @@ import {
   authorizeWillTopic,
   type DeviceIdentity,
   type MessageKind,
+  type PublishDecision,
 } from '../domain/topics';
 import type { DeviceAuthenticator } from './device-auth';
 import type { IngestPipeline } from './kafka-ingest';
@@ -256,10 +257,20 @@ export async function createAedesBroker(settings: AedesBrokerSettings, deps: Aed
     metrics.connected(1);
     // From here (CONNACK sent) the stream takes the device's QoS 0/1 publishes (and, for MQTT 5,
     // answers refused QoS 1/2 ones with a reason code).
+    // A device publishes to the same few topics over and over: the last allowed one is
+    // remembered, so its publishes skip splitting and parsing the topic (refusals are counted
+    // every time).
+    let lastTopic: string | undefined;
+    let lastAllowed: PublishDecision | undefined;
     (client.conn as GuardedMqttStream).publishHandler = {
       authorize(topic) {
+        if (topic === lastTopic) return lastAllowed as PublishDecision;
         const decision = authorizePublishTopic(session.identity, topic, settings.mqttRoot);
         if (!decision.allowed) refuse(decision.reason, client, topic);
+        else {
+          lastTopic = topic;
+          lastAllowed = decision;
+        }
         return decision;
       },
       handle: (publish, kind, done) => ingest(client, session, kind, publish, done),
