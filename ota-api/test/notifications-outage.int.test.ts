@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHarness, type Harness } from './harness';
-import { createKafkaProxy, type KafkaProxy } from './kafka-proxy';
+import { createKafkaProxy, type KafkaProxy } from '@zenthos/testing';
 import { startNotificationLab, type NotificationLab } from './notifications-support';
 
 jest.setTimeout(180_000);

@@ -4,7 +4,7 @@ import mqttPacket from 'mqtt-packet';
 import { startBridge, type Bridge } from '../src/main';
 import { headerNames } from '../src/domain/ingest';
 import { brokers, createHarness, eventually, silentLogger, sleep, telemetryOf, type Harness } from './harness';
-import { createKafkaProxy, type KafkaProxy } from './kafka-proxy';
+import { createKafkaProxy, type KafkaProxy } from '@zenthos/testing';
 
 jest.setTimeout(120_000);
 

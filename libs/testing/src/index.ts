@@ -1,4 +1,5 @@
 export { createTcpProxy, type TcpProxy } from './tcp-proxy';
+export { createKafkaProxy, type KafkaProxy } from './kafka-proxy';
 export { startRegistryStub, ensureSchemaRegistry, type RegistryStub } from './registry-stub';
 export { runLoad, nowEpochMs, type LoadDevice, type LoadPacing, type LoadSettings, type LoadResult } from './mqtt-load';
 export { DEFAULT_CATCH_UP_MS, createPacer, defaultMaxBurst, staggeredStartMs, type Pacer, type PacerSettings } from './pacing';

@@ -1,10 +1,11 @@
-// A TCP proxy in front of the shared Kafka broker that a test can cut and restore, so "Kafka is
+// A TCP proxy in front of a Kafka broker (the shared one of the tests) that a test can cut and restore, so "Kafka is
 // down" is tested without stopping the broker other tests use. Kafka clients connect to the
 // addresses the broker advertises in Metadata (and FindCoordinator) responses, so the proxy
 // rewrites the advertised port to its own in those responses: every connection of the client
 // then goes through the proxy.
 import { connect, createServer, type Socket } from 'node:net';
 
+/** A Kafka proxy a test cuts and restores. */
 export interface KafkaProxy {
   readonly port: number;
   /** Drops every connection and refuses new ones. */
@@ -13,6 +14,7 @@ export interface KafkaProxy {
   close(): Promise<void>;
 }
 
+/** Starts a proxy on 127.0.0.1 in front of the broker `target`. */
 export async function createKafkaProxy(target: { host: string; port: number }): Promise<KafkaProxy> {
   const sockets = new Set<Socket>();
   let open = true;
