@@ -25,6 +25,7 @@ export {
   MAX_RATE,
   MAX_SWEEP_RATES,
   MAX_PACED_RUN_S,
+  MAX_SWEEP_S,
   type BenchOptions,
   type RawBenchOptions,
   type StageName,

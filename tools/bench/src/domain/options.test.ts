@@ -39,6 +39,7 @@ describe('parseBenchOptions', () => {
     [{ rate: '8000', rates: '8000,12000' }, '--rate and --rates exclude each other'],
     [{ devices: '100', messages: '10000', rate: '1000' }, 'would take 1000 s; at most 600 s per paced run'],
     [{ devices: '100', messages: '10000', rates: '20000,1000' }, 'at 1000 msg/s would take 1000 s'],
+    [{ devices: '100', messages: '10000', rates: '2000,2000,2000,2000' }, "the sweep's runs would take 2000 s together; at most 1800 s"],
   ])('refuses %p', (raw, expected) => expect(problem(raw)).toContain(expected));
   it('reads --rate (paced) and --rates (a sweep, in the order given)', () => {
     expect(parseBenchOptions({ rate: '8000' })).toMatchObject({ rate: 8_000 });

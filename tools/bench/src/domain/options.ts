@@ -44,6 +44,9 @@ export const MAX_SWEEP_RATES = 12;
  */
 export const MAX_PACED_RUN_S = 600;
 
+/** Longest schedule of a whole `--rates` sweep, seconds (the sum of its runs' devices × messages ÷ rate). */
+export const MAX_SWEEP_S = 1_800;
+
 /** Validates the benchmark flags; every problem in one ZEN_BAD_REQUEST. */
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
   const problems: string[] = [];
@@ -78,6 +81,10 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     problems.push(
       `--devices × --messages at ${slowest} msg/s would take ${Math.ceil((devices * messages) / slowest)} s; at most ${MAX_PACED_RUN_S} s per paced run`,
     );
+  }
+  const sweepS = (rates ?? []).reduce((sum, r) => sum + (devices * messages) / r, 0);
+  if (problems.length === 0 && sweepS > MAX_SWEEP_S) {
+    problems.push(`the sweep's runs would take ${Math.ceil(sweepS)} s together; at most ${MAX_SWEEP_S} s`);
   }
   if (problems.length > 0) throw new ZenthosError('ZEN_BAD_REQUEST', problems.join('; '));
   return {
