@@ -125,19 +125,46 @@ export function createRdkafkaProducer(
   };
 }
 
-/** A node-rdkafka message as the port's record (headers as Buffers, offsets as strings). */
+const asBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(String(v)));
+
+/**
+ * A node-rdkafka message as the port's record (headers as Buffers, offsets as strings).
+ *
+ * Called once per consumed record, so it allocates only the record and its headers object:
+ * node-rdkafka hands headers as an array of single-key objects, which are walked with indexed
+ * loops and for…in instead of for…of and Object.entries (an iterator and a [key, value] array
+ * per header). node-rdkafka gives keys, values and header values as Buffers already; the
+ * conversions only cover other shapes.
+ */
 export const toIncoming = (m: Message): IncomingRecord => {
   const headers: Record<string, Buffer> = {};
-  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  const hs = m.headers;
+  if (hs !== undefined && hs !== null) {
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i] as MessageHeader;
+      for (const k in h) headers[k] = asBuffer(h[k]);
+    }
+  }
+  const key = m.key;
   return {
     topic: m.topic,
     partition: m.partition,
     offset: String(m.offset),
-    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key)),
+    key: key === undefined || key === null ? null : asBuffer(key),
     value: m.value ?? null,
     headers,
     timestampMs: m.timestamp ?? 0,
   };
+};
+
+/**
+ * Converts a consumed batch in place: node-rdkafka's array is fresh per consume call and owned
+ * by the caller, so it is reused as the result instead of allocating a second array with map.
+ */
+export const toIncomingBatch = (messages: Message[]): IncomingRecord[] => {
+  const out = messages as unknown as IncomingRecord[];
+  for (let i = 0; i < messages.length; i++) out[i] = toIncoming(messages[i] as Message);
+  return out;
 };
 
 /** Consumer group member on node-rdkafka with auto-commit off: offsets move only through `commit`. */
@@ -170,7 +197,7 @@ export function createRdkafkaConsumer(
       new Promise((resolve, reject) => {
         consumer.setDefaultConsumeTimeout(timeoutMs);
         consumer.consume(max, (err, messages) =>
-          err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve(messages.map(toIncoming)),
+          err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve(toIncomingBatch(messages)),
         );
       }),
     commit: async (positions: readonly CommitPosition[]) => {
