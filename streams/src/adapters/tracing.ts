@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { IncomingRecord } from '@zenthos/kafka';
 import { extractTraceContext, injectTraceHeaders, spanNames } from '@zenthos/telemetry';
-import type { RecordTracer } from '../domain/batch';
+import { traceContextOf, type RecordTracer } from '../domain/batch';
 
 const endWith = async <T>(span: ReturnType<Tracer['startSpan']>, fn: () => T | Promise<T>): Promise<T> => {
   try {
@@ -48,15 +48,15 @@ export function createRecordTracer(pipeline: string, tracer: Tracer = trace.getT
         // switch per record. Its id would name a span no backend ever receives: a record that
         // carries a trace keeps its headers, with its sampling decision, unchanged.
         const result = await fn();
-        if (trace.getSpanContext(parent) !== undefined) return { result, headers: record.headers };
-        const headers: Record<string, string | Buffer> = { ...record.headers };
+        if (trace.getSpanContext(parent) !== undefined) return { result, headers: traceContextOf(record.headers) };
+        const headers: Record<string, string | Buffer> = { ...traceContextOf(record.headers) };
         injectTraceHeaders(ctx, headers);
         return { result, headers };
       }
       // Inline rather than through endWith: one closure and one promise less per record.
       try {
         const result = await context.with(ctx, fn);
-        const headers: Record<string, string | Buffer> = { ...record.headers };
+        const headers: Record<string, string | Buffer> = { ...traceContextOf(record.headers) };
         injectTraceHeaders(ctx, headers);
         return { result, headers };
       } catch (err) {

@@ -1,6 +1,6 @@
 import { ZenthosError } from '@zenthos/core';
 import type { IncomingRecord } from '@zenthos/kafka';
-import { createBatchHandler, type RecordCodec } from './batch';
+import { createBatchHandler, traceContextOf, type RecordCodec } from './batch';
 import { dlqHeaders } from './dead-letter';
 import type { NamedProcessor, Outcome } from './record';
 
@@ -120,13 +120,23 @@ describe('batch handler', () => {
     await expect(down([rec(0, 1, { n: 1 })])).rejects.toMatchObject({ code: 'ZEN_DEPENDENCY_UNAVAILABLE', retriable: true });
   });
 
-  it("gives the outputs the source record's own headers, trace context included, when there is no tracer", async () => {
+  it("gives the outputs the source record's own trace context headers and nothing else when there is no tracer", async () => {
     const traceparent = Buffer.from('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
-    const source = { ...rec(0, 1, { n: 1 }), headers: { traceparent, message_id: Buffer.from('m-1') } };
-    const res = await handle([source]);
-    expect(res.outputs).toHaveLength(1);
-    expect(res.outputs[0]?.headers).toBe(source.headers);
-    expect(res.outputs[0]?.headers).toEqual({ traceparent, message_id: Buffer.from('m-1') });
+    const source = { ...rec(0, 1, { n: 1 }), headers: { traceparent, message_id: Buffer.from('m-1'), device_id: Buffer.from('d-1') } };
+    const untraced = { ...rec(0, 2, { n: 2 }), headers: { message_id: Buffer.from('m-2') } };
+    const res = await handle([source, untraced]);
+    expect(res.outputs).toHaveLength(2);
+    expect(res.outputs[0]?.headers).toEqual({ traceparent });
+    expect(res.outputs[0]?.headers?.traceparent).toBe(traceparent);
+    expect(res.outputs[1]?.headers).toEqual({});
+  });
+
+  it('keeps traceparent, tracestate and baggage of a header set, in any combination', () => {
+    const all = { traceparent: 'a', tracestate: 'b', baggage: 'c', message_id: 'm', other: 'x' };
+    expect(traceContextOf(all)).toEqual({ traceparent: 'a', tracestate: 'b', baggage: 'c' });
+    expect(traceContextOf({ tracestate: 'b', device_id: 'd' })).toEqual({ tracestate: 'b' });
+    expect(traceContextOf({ message_id: 'm' })).toEqual({});
+    expect(traceContextOf({})).toEqual({});
   });
 
   it('mixes steps and codecs that answer at once with ones that answer later, keeping the input order', async () => {

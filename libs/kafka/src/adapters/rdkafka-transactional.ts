@@ -2,7 +2,7 @@ import { KafkaConsumer, Producer, type LibrdKafkaError, type MessageHeader } fro
 import { ZenthosError } from '@zenthos/core';
 import type { CommitPosition, HeaderValue, KafkaClientSettings, OutgoingRecord } from '../port';
 import type { PartitionLag, RebalanceEvent, TransactionalPipe } from '../transactions';
-import { toIncoming, type RdkafkaProperties } from './rdkafka';
+import { toIncomingBatch, type RdkafkaProperties } from './rdkafka';
 
 /** Settings of {@link createRdkafkaTransactionalPipe}. */
 export interface TransactionalPipeSettings extends KafkaClientSettings {
@@ -218,7 +218,7 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
         consumer.consume(max, (err, messages) =>
           err
             ? reject(new ZenthosError('ZEN_KAFKA_CONSUME_FAILED', `kafka consume: ${err.message}`, true, { cause: err }))
-            : resolve(messages.map(toIncoming)),
+            : resolve(toIncomingBatch(messages)),
         );
       }),
     commitBatch(records, positions, rewindTo) {
