@@ -17,6 +17,21 @@ export interface ClosableDedupeStore extends DedupeStore {
   close(): Promise<void>;
 }
 
+// One claim, shared by both scripts: a key claimed by nobody, or by this owner already (a
+// redelivered batch of the same source position), is this owner's; a key that expired between
+// SET NX and GET is claimed again.
+const CLAIM_ONE_LUA = `
+local function claim(key, owner, px)
+  if redis.call('SET', key, owner, 'NX', 'PX', px) then return 1 end
+  local current = redis.call('GET', key)
+  if current == owner then return 1 end
+  if not current then
+    redis.call('SET', key, owner, 'PX', px)
+    return 1
+  end
+  return 0
+end`;
+
 // For each key: SET NX PX writes the mark with its window in one atomic step (Redis SET, NX/PX
 // options); when it exists already, GET tells whose it is. Marks expire by TTL on their own, so
 // the state survives restarts and rebalances without any cleanup job. One script call claims a
@@ -25,25 +40,13 @@ export interface ClosableDedupeStore extends DedupeStore {
 // be. ARGV[1] is the window in ms, shared by the call; the owner of KEYS[i] is ARGV[2] ..
 // ARGV[i + 2]: the owners' common prefix (the source topic) travels once. Every byte of the
 // command is paid for: on a local Redis, writing it to the socket was most of a claim's CPU.
-const CLAIM_MANY_SCRIPT = `
+const CLAIM_MANY_SCRIPT = `${CLAIM_ONE_LUA}
 local out = {}
 local px = ARGV[1]
 local prefix = ARGV[2]
 for i, key in ipairs(KEYS) do
   local owner = prefix .. ARGV[i + 2]
-  if redis.call('SET', key, owner, 'NX', 'PX', px) then
-    out[i] = 1
-  else
-    local current = redis.call('GET', key)
-    if current == owner then
-      out[i] = 1
-    elseif not current then
-      redis.call('SET', key, owner, 'PX', px)
-      out[i] = 1
-    else
-      out[i] = 0
-    end
-  end
+  out[i] = claim(key, owner, px)
 end
 return out`;
 
@@ -55,7 +58,7 @@ return out`;
 // owner contains a newline (always for UUIDv4 ids and Kafka positions); else CLAIM_MANY_SCRIPT.
 // The keys are built inside the script: like CLAIM_MANY_SCRIPT's, they all belong to one
 // Redis (see createRedisDedupeStore).
-const CLAIM_PACKED_SCRIPT = `
+const CLAIM_PACKED_SCRIPT = `${CLAIM_ONE_LUA}
 local px, keyPrefix, ownerPrefix, n, ids, owners = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
 local out = {}
 local ip, op = 1, 1
@@ -65,19 +68,7 @@ for i = 1, n do
   local key = keyPrefix .. string.sub(ids, ip, ie - 1)
   local owner = ownerPrefix .. string.sub(owners, op, oe - 1)
   ip, op = ie + 1, oe + 1
-  if redis.call('SET', key, owner, 'NX', 'PX', px) then
-    out[i] = 1
-  else
-    local current = redis.call('GET', key)
-    if current == owner then
-      out[i] = 1
-    elseif not current then
-      redis.call('SET', key, owner, 'PX', px)
-      out[i] = 1
-    else
-      out[i] = 0
-    end
-  end
+  out[i] = claim(key, owner, px)
 end
 return out`;
 
