@@ -249,8 +249,8 @@ export async function runEndToEndBench(
       registryUrl: `http://127.0.0.1:${ports.registry}`,
     });
     const processorMetricsUrl = `http://127.0.0.1:${ports.processorTelemetryOps}/metrics`;
-    const infra = findInfrastructure(config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0));
-    const kafkaBrokerAgeS = youngestAgeSeconds(infra['kafka-broker'] ?? []) ?? null;
+    const kafkaPorts = config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0);
+    const kafkaBrokerAgeS = youngestAgeSeconds(findInfrastructure(kafkaPorts)['kafka-broker'] ?? []) ?? null;
     if (kafkaBrokerAgeS !== null && kafkaBrokerAgeS < KAFKA_JIT_WARM_S) log(kafkaWarmUpNote(kafkaBrokerAgeS));
 
     /** One measured run (paced at `rate`, or unpaced) against the services started above. */
@@ -265,7 +265,9 @@ export async function runEndToEndBench(
       const stampedBefore = await arrivalCount(database.pool);
       const transactionsBefore = await committedTransactions(processorMetricsUrl);
       const sampler = createResourceSampler(pids);
-      const infraSampler = createGroupSampler(infra);
+      // Looked up per run: PostgreSQL backends come and go (the sink's pool closes idle
+      // connections between the runs of a sweep), and only those alive at the start are sampled.
+      const infraSampler = createGroupSampler(findInfrastructure(kafkaPorts));
       sampler.start();
       infraSampler.start();
       const load = await (loadProcess as LoadProcess).run(
