@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
-import { deleteTopics, freePort, startPlatform, type Platform, type PlatformNames, type PlatformPorts } from '@zenthos/demo';
+import { deleteTopics, freePlatformPorts, startPlatform, type Platform, type PlatformNames, type PlatformPorts } from '@zenthos/demo';
 import { prometheusNames, spanNames } from '../src';
 import { attribute, startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../test/otlp-receiver';
 
@@ -54,17 +54,7 @@ describe('one trace per device message, across every service (spec §10)', () =>
       logLevel: 'info',
       without: ['processor-status'],
     };
-    ports = {
-      registry: await freePort(),
-      mqtt: await freePort(),
-      bridgeOps: await freePort(),
-      processorTelemetryOps: await freePort(),
-      processorStatusOps: await freePort(),
-      sinkOps: await freePort(),
-      rabbitOps: await freePort(),
-      alertsOps: await freePort(),
-      ota: await freePort(),
-    };
+    ports = await freePlatformPorts();
     platform = await startPlatform(ports, names, {
       logDir: tempDir('logs'),
       env: {

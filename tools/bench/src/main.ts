@@ -5,7 +5,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
-import { deleteRedisKeys, deleteTopics, freePort, projectRoot, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
+import {
+  deleteRedisKeys,
+  deleteTopics,
+  freePlatformPorts,
+  projectRoot,
+  startPlatform,
+  type Platform,
+  type PlatformPorts,
+} from '@zenthos/demo';
 import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
 import { startLoadProcess, type LoadDevice, type LoadProcess } from '@zenthos/testing';
 import type { BenchConfig } from './config';
@@ -205,17 +213,7 @@ export async function runEndToEndBench(
     const registry = createDeviceRegistryFromConfig(devicesConfig, db.pool);
     const credentials = await mapLimited(ids, 10, async (id) => ({ id, token: (await registry.registerDevice({ id, model })).token }));
 
-    const ports: PlatformPorts = {
-      registry: await freePort(),
-      mqtt: await freePort(),
-      bridgeOps: await freePort(),
-      processorTelemetryOps: await freePort(),
-      processorStatusOps: await freePort(),
-      sinkOps: await freePort(),
-      rabbitOps: await freePort(),
-      alertsOps: await freePort(),
-      ota: await freePort(),
-    };
+    const ports: PlatformPorts = await freePlatformPorts();
     log(`starting registry, bridge, telemetry processor and sink (topic prefix ${topicPrefix}, database ${db.name}); logs in ${dir}/logs`);
     platform = await startPlatform(
       ports,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devices';
-import { deleteTopics, freePort, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
+import { deleteTopics, freePlatformPorts, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { uuidV4Pattern } from '@zenthos/firmware-common';
 import { createRdkafkaConsumer } from '@zenthos/kafka';
 import { readMessageId, runLoad, startLoadProcess, startSubscriber, type LoadDevice, type MqttSubscriber } from '@zenthos/testing';
@@ -157,17 +157,7 @@ describe('load generator against the bridge as the benchmark starts it', () => {
       const { token } = await registry.registerDevice({ id, model });
       devices.push({ id, token, topic: `zenthos/${model}/${id}/telemetry` });
     }
-    const ports: PlatformPorts = {
-      registry: await freePort(),
-      mqtt: await freePort(),
-      bridgeOps: await freePort(),
-      processorTelemetryOps: await freePort(),
-      processorStatusOps: await freePort(),
-      sinkOps: await freePort(),
-      rabbitOps: await freePort(),
-      alertsOps: await freePort(),
-      ota: await freePort(),
-    };
+    const ports: PlatformPorts = await freePlatformPorts();
     mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
     platform = await startPlatform(
       ports,

@@ -14,7 +14,7 @@ export {
 } from './domain/services';
 export { planRollout, parseStagePercents, demoVersions, type RolloutPlan } from './domain/rollout-plan';
 export { projectRoot, freePort, portInUse, startService, runZenthos, tailOf, type ServiceProcess } from './adapters/service-process';
-export { startPlatform, deleteTopics, topicRecordCount, type Platform, type PlatformOptions } from './adapters/platform';
+export { startPlatform, freePlatformPorts, deleteTopics, topicRecordCount, type Platform, type PlatformOptions } from './adapters/platform';
 export { deleteRedisKeys } from './adapters/redis';
 export { openEnvelopeTap, drainQueue, deleteRabbitObjects, type EnvelopeTap, type Envelope } from './adapters/rabbit';
 export { runDemo, telemetryCount, type DemoOptions, type DemoSummary, type DemoIo } from './main';

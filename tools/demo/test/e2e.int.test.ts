@@ -22,7 +22,7 @@ import {
   deleteRedisKeys,
   deleteTopics,
   drainQueue,
-  freePort,
+  freePlatformPorts,
   runZenthos,
   startPlatform,
   type Platform,
@@ -87,17 +87,7 @@ describe('20 simulated devices through the whole platform', () => {
       // The alerts worker would consume sensor_data, which this test reads.
       without: ['alerts'],
     };
-    const ports: PlatformPorts = {
-      registry: await freePort(),
-      mqtt: await freePort(),
-      bridgeOps: await freePort(),
-      processorTelemetryOps: await freePort(),
-      processorStatusOps: await freePort(),
-      sinkOps: await freePort(),
-      rabbitOps: await freePort(),
-      alertsOps: await freePort(),
-      ota: await freePort(),
-    };
+    const ports: PlatformPorts = await freePlatformPorts();
     platform = await startPlatform(ports, names, { logDir: join(dir, 'logs'), env: process.env, readyTimeoutMs: 180_000 });
 
     const env = { ...process.env, DATABASE_URL: db.url, ZENTHOS_KEYS_DIR: names.keysDir, LOG_LEVEL: 'warn' };

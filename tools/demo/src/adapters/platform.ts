@@ -1,7 +1,15 @@
 import { ZenthosError } from '@zenthos/core';
 import { createKafkajs } from '@zenthos/kafka';
-import { planServices, startWaves, type PlatformNames, type PlatformPorts, type ServiceName, type ServiceSpec } from '../domain/services';
-import { portInUse, runZenthos, startService, type ServiceProcess } from './service-process';
+import {
+  defaultPorts,
+  planServices,
+  startWaves,
+  type PlatformNames,
+  type PlatformPorts,
+  type ServiceName,
+  type ServiceSpec,
+} from '../domain/services';
+import { freePort, portInUse, runZenthos, startService, type ServiceProcess } from './service-process';
 
 /** A running platform: every service as a child process. */
 export interface Platform {
@@ -31,6 +39,13 @@ const STOP_GRACE_MS = 15_000;
  * off), then starts the services wave by wave and waits for each one's `/ready`. On any failure
  * the services already started are stopped again.
  */
+/** A free port for every service of one platform instance (tests and benchmarks beside a running platform). */
+export async function freePlatformPorts(): Promise<PlatformPorts> {
+  const ports: Record<string, number> = {};
+  for (const name of Object.keys(defaultPorts)) ports[name] = await freePort();
+  return ports as unknown as PlatformPorts;
+}
+
 export async function startPlatform(ports: PlatformPorts, names: PlatformNames, options: PlatformOptions): Promise<Platform> {
   const specs = planServices(ports, names);
   const busy: string[] = [];
