@@ -53,22 +53,14 @@ it('takes telemetry from Mosquitto through $share to Kafka, the device named by 
     const payloads = [telemetryOf(device, MODEL, { lux: 120 }), telemetryOf(device, MODEL, { lux: 121 })];
     for (const p of payloads) await publisher.publishAsync(`${root}/${MODEL}/${device}/telemetry`, JSON.stringify(p), { qos: 1 });
     for (const p of payloads) {
-      const record = await eventually(
-        () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === p.message_id),
-        20_000,
-        'record',
-      );
+      const record = await eventually(() => h.findByMessageId('telemetry.raw', p.message_id), 20_000, 'record');
       expect(record.key?.toString()).toBe(device);
       expect((await h.serde.decode<TelemetryRaw>(record.value as Buffer)).value).toMatchObject(p);
     }
     // A payload claiming another device than its topic goes to the DLQ.
     const forged = telemetryOf(`${device}-other`, MODEL);
     await publisher.publishAsync(`${root}/${MODEL}/${device}/telemetry`, JSON.stringify(forged), { qos: 1 });
-    const dead = await eventually(
-      () => h.records('dlq').find((r) => r.headers[headerNames.messageId]?.toString() === forged.message_id),
-      20_000,
-      'dlq record',
-    );
+    const dead = await eventually(() => h.findByMessageId('dlq', forged.message_id), 20_000, 'dlq record');
     expect(dead.headers[headerNames.reason]?.toString()).toBe('identity_mismatch');
   } finally {
     await publisher.endAsync();
@@ -97,10 +89,6 @@ it.each(['1', '0'])('takes a message sent with mosquitto_pub (MQTT 5, QoS %s)', 
     ],
     { timeout: 20_000 },
   );
-  const record = await eventually(
-    () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
-    20_000,
-    'record',
-  );
+  const record = await eventually(() => h.findByMessageId('telemetry.raw', payload.message_id), 20_000, 'record');
   expect((await h.serde.decode<TelemetryRaw>(record.value as Buffer)).value.sensors).toEqual({ lux: 7 });
 });

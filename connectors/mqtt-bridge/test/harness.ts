@@ -55,6 +55,13 @@ export interface Harness {
   config(extra?: Record<string, string>): BridgeConfig;
   /** Records of one of the bridge's topics (`telemetry.raw`, `dlq`, ...), collected from the start. */
   records(suffix: string): IncomingRecord[];
+  /**
+   * The message id of a record the bridge produced: a raw record's from its Avro value (raw
+   * records carry no message_id header), a DLQ record's from its `message_id` header.
+   */
+  messageIdOf(record: IncomingRecord): Promise<string | undefined>;
+  /** The first collected record of a topic (`telemetry.raw`, `dlq`, ...) with this message id, if any yet. */
+  findByMessageId(suffix: string, messageId: string): Promise<IncomingRecord | undefined>;
   close(): Promise<void>;
 }
 
@@ -101,15 +108,33 @@ export async function createHarness(): Promise<Harness> {
       }
     }
   })();
+  const serde = createSerde({ registryUrl: registry.url });
+  const records = (suffix: string): IncomingRecord[] => collected.get(`${prefix}.${suffix}`) ?? [];
+  // Decoded once per record: `eventually` looks the same records up again every 100 ms.
+  const ids = new WeakMap<IncomingRecord, string | undefined>();
+  const messageIdOf = async (r: IncomingRecord): Promise<string | undefined> => {
+    if (ids.has(r)) return ids.get(r);
+    let id: string | undefined;
+    if (r.topic === `${prefix}.dlq`) id = r.headers['message_id']?.toString();
+    else if (r.value) id = (await serde.decode<{ message_id: string }>(r.value)).value.message_id;
+    ids.set(r, id);
+    return id;
+  };
+  const findByMessageId = async (suffix: string, messageId: string): Promise<IncomingRecord | undefined> => {
+    for (const r of [...records(suffix)]) if ((await messageIdOf(r)) === messageId) return r;
+    return undefined;
+  };
   return {
     prefix,
     registry,
     db,
     devices,
-    serde: createSerde({ registryUrl: registry.url }),
+    serde,
     kafka,
     config: (extra = {}) => loadBridgeConfig({ ...env, ...extra }),
-    records: (suffix) => collected.get(`${prefix}.${suffix}`) ?? [],
+    records,
+    messageIdOf,
+    findByMessageId,
     async close() {
       polling = false;
       await loop;

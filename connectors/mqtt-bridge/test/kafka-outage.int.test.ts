@@ -2,7 +2,6 @@ import { connect as netConnect } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { startBridge, type Bridge } from '../src/main';
-import { headerNames } from '../src/domain/ingest';
 import { brokers, createHarness, eventually, silentLogger, sleep, telemetryOf, type Harness } from './harness';
 import { createKafkaProxy, type KafkaProxy } from '@zenthos/testing';
 
@@ -66,15 +65,11 @@ it('sends no PUBACK while Kafka is unreachable; the resent message is acknowledg
     await eventually(() => (client.connected ? true : undefined), 20_000, 'reconnect');
     await sleep(1_000);
     expect(acknowledged).toBe(false);
-    expect(h.records('telemetry.raw').some((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id)).toBe(false);
+    expect(await h.findByMessageId('telemetry.raw', payload.message_id)).toBeUndefined();
 
     proxy.restore();
     await puback;
-    const record = await eventually(
-      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
-      30_000,
-      'the resent record',
-    );
+    const record = await eventually(() => h.findByMessageId('telemetry.raw', payload.message_id), 30_000, 'the resent record');
     expect(record.key?.toString()).toBe(id);
   } finally {
     await client.endAsync(true);
@@ -152,13 +147,9 @@ it('external-broker mode: a message Kafka could not take is not acknowledged, an
     await publisher.publishAsync(`${root}/${MODEL}/${device}/telemetry`, JSON.stringify(payload), { qos: 1 });
     // At least one delivery attempt times out while Kafka is away.
     await sleep(4_000);
-    expect(h.records('telemetry.raw').some((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id)).toBe(false);
+    expect(await h.findByMessageId('telemetry.raw', payload.message_id)).toBeUndefined();
     proxy.restore();
-    const record = await eventually(
-      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
-      60_000,
-      'the redelivered record',
-    );
+    const record = await eventually(() => h.findByMessageId('telemetry.raw', payload.message_id), 60_000, 'the redelivered record');
     expect(record.key?.toString()).toBe(device);
   } finally {
     proxy.restore();

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { startBridge, type Bridge } from '../src/main';
-import { headerNames } from '../src/domain/ingest';
 import { createHarness, eventually, silentLogger, telemetryOf, type Harness } from './harness';
 
 jest.setTimeout(60_000);
@@ -121,11 +120,7 @@ it('accepts a device by its client certificate (CN = device id) and takes its te
   try {
     const payload = telemetryOf(deviceId, MODEL);
     await client.publishAsync(`zenthos/${MODEL}/${deviceId}/telemetry`, JSON.stringify(payload), { qos: 1 });
-    await eventually(
-      () => h.records('telemetry.raw').find((r) => r.headers[headerNames.messageId]?.toString() === payload.message_id),
-      20_000,
-      'record',
-    );
+    await eventually(() => h.findByMessageId('telemetry.raw', payload.message_id), 20_000, 'record');
   } finally {
     await client.endAsync();
   }

@@ -13,6 +13,7 @@ import { createDeviceRegistryFromConfig, loadDevicesConfig } from '@zenthos/devi
 import { deleteTopics, freePlatformPorts, startPlatform, type Platform, type PlatformPorts } from '@zenthos/demo';
 import { uuidV4Pattern } from '@zenthos/firmware-common';
 import { createRdkafkaConsumer } from '@zenthos/kafka';
+import { createSerde } from '@zenthos/schemas';
 import { readMessageId, runLoad, startLoadProcess, startSubscriber, type LoadDevice, type MqttSubscriber } from '@zenthos/testing';
 import { ZenthosError } from '@zenthos/core';
 
@@ -146,6 +147,7 @@ describe('load generator against the bridge as the benchmark starts it', () => {
   let platform: Platform | undefined;
   let devices: LoadDevice[];
   let mqttUrl: string;
+  let registryUrl: string;
 
   beforeAll(async () => {
     db = await createTemporaryDatabase(databaseUrl);
@@ -159,6 +161,7 @@ describe('load generator against the bridge as the benchmark starts it', () => {
     }
     const ports: PlatformPorts = await freePlatformPorts();
     mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
+    registryUrl = `http://127.0.0.1:${ports.registry}`;
     platform = await startPlatform(
       ports,
       {
@@ -194,21 +197,24 @@ describe('load generator against the bridge as the benchmark starts it', () => {
       fromBeginning: true,
     });
     await consumer.connect();
+    // A raw record carries its message_id in the Avro value only (no header): decode each.
+    const serde = createSerde({ registryUrl });
     const seen = new Map<string, number>();
+    const count = async (values: ReadonlyArray<Buffer | null>): Promise<void> => {
+      for (const value of values) {
+        if (!value) continue;
+        const id = (await serde.decode<{ message_id: string }>(value)).value.message_id;
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      }
+    };
     try {
       await consumer.subscribe([`${topicPrefix}.telemetry.raw`]);
       const deadline = Date.now() + 60_000;
       while (seen.size < 1_000 && Date.now() < deadline) {
-        for (const r of await consumer.poll(500, 200)) {
-          const id = r.headers.message_id?.toString('utf8');
-          if (id) seen.set(id, (seen.get(id) ?? 0) + 1);
-        }
+        await count((await consumer.poll(500, 200)).map((r) => r.value));
       }
       // A little longer: a duplicate would arrive after the last first copy.
-      for (const r of await consumer.poll(500, 1_000)) {
-        const id = r.headers.message_id?.toString('utf8');
-        if (id) seen.set(id, (seen.get(id) ?? 0) + 1);
-      }
+      await count((await consumer.poll(500, 1_000)).map((r) => r.value));
     } finally {
       await consumer.disconnect();
     }

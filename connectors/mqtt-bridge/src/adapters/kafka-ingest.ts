@@ -109,7 +109,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
       const dlq = deadLetterPlan(msg, plan.messageKind, 'schema_mismatch', err.message, rules.topics, plan.record.message_id);
       return { record: deadLetterRecord(dlq), plan: dlq };
     }
-    return value === undefined ? undefined : { record: { topic: plan.topic, key: plan.key, value, headers: plan.headers }, plan };
+    return value === undefined ? undefined : { record: { topic: plan.topic, key: plan.key, value }, plan };
   };
 
   // Caches the subject's writer schema and id (registering it), so the next recordOf encodes.

@@ -32,9 +32,10 @@ describe('planIngest', () => {
       topic: 'zenthos.telemetry.raw',
       subject: contracts['telemetry-raw'].subject,
       key: 'd-1',
-      headers: { [headerNames.messageId]: good.message_id, [headerNames.deviceId]: 'd-1' },
       record: { ...good, ingest_ts: nowMs, firmware_version: null, model_version: null },
     });
+    // DESIGN.md: data records carry the trace context headers only (added by the pipeline).
+    expect(plan).not.toHaveProperty('headers');
   });
 
   it('dead-letters an invalid payload with the original bytes and the reason', () => {
@@ -51,6 +52,7 @@ describe('planIngest', () => {
         [headerNames.errorCode]: 'ZEN_PAYLOAD_INVALID',
         [headerNames.source]: 'mqtt',
         [headerNames.sourceTopic]: 'zenthos/esp32-s3/d-1/status',
+        [headerNames.deviceId]: 'd-1',
       },
     });
   });
