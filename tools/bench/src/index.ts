@@ -26,6 +26,9 @@ export {
   MAX_SWEEP_RATES,
   MAX_PACED_RUN_S,
   MAX_SWEEP_S,
+  LOG_LEVELS,
+  DEFAULT_LOG_LEVEL,
+  type LogLevel,
   type BenchOptions,
   type RawBenchOptions,
   type StageName,
@@ -45,12 +48,16 @@ export {
 export { installArrivalClock, arrivals, arrivalCount, telemetryTotals } from './adapters/arrivals';
 export { mosquittoBaseline, kafkaProducerBaseline, copyBaseline, type BaselineResult } from './adapters/baselines';
 export { parseProducerPerformance } from './domain/producer-perf';
+export { cpuMsPerMessage, totalCpuMsPerMessage } from './domain/cpu';
+export { benchMethod, type MethodSettings } from './domain/method';
+export { formatReport, KAFKA_JIT_WARM_S, kafkaWarmUpNote } from './domain/report';
 export {
   runEndToEndBench,
   runStageBench,
   resolveStage,
   type EndToEndResult,
   type EndToEndFigures,
+  type ServiceFigures,
   type PacedResult,
   type SweepRun,
   type BenchIo,

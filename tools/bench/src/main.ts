@@ -32,6 +32,9 @@ import { startVisibilityObserver, type VisibilityObserver } from './adapters/vis
 import { stageBreakdown, type MessageTimes, type StageBreakdown } from './domain/stages';
 import { sumSamples } from './domain/prometheus';
 import { highestHeldRate, judgePacedRun, type PacedFigures, type SweepPoint } from './domain/paced';
+import { cpuMsPerMessage, totalCpuMsPerMessage } from './domain/cpu';
+import { benchMethod } from './domain/method';
+import { KAFKA_JIT_WARM_S, kafkaWarmUpNote } from './domain/report';
 
 /** The end-to-end benchmark's results, as written to bench-results/. */
 export interface EndToEndResult {
@@ -55,18 +58,30 @@ export interface EndToEndResult {
     readonly duplicated: number;
     readonly latency: LatencySummary | null;
     readonly arrivalTrigger: 'statement' | 'row';
-    /** publish → row split at the bridge, the processor's enrich step and the commit of its transaction. */
-    readonly stages: StageBreakdown;
+    /**
+     * publish → row split at the bridge, the processor's enrich step and the commit of its
+     * transaction; null when not measured (without `--stages` no observer runs).
+     */
+    readonly stages: StageBreakdown | null;
     /** Kafka transactions the telemetry processor committed over the run (its /metrics), null when unreadable. */
     readonly processorTransactions: number | null;
   };
-  /** Per service: CPU and memory over the run, and CPU milliseconds spent per message. */
-  readonly services: Record<string, ProcessUsage & { readonly cpuMsPerMessage: number }>;
+  /** Per service (and the load generator): CPU and memory over the run, and CPU milliseconds spent per message. */
+  readonly services: Record<string, ServiceFigures>;
+  /**
+   * With `--stages`: the visibility observer's CPU and memory over the run, measured like a
+   * service's but counted in neither `services` nor `cpuMsPerMessageTotal`; null without.
+   */
+  readonly stageObserver: ServiceFigures | null;
   /**
    * The local stack's shared processes (Kafka broker, Postgres, Redis) over the same window:
    * they also serve whatever else runs on the machine, so this is an upper bound of the run's share.
    */
   readonly infrastructure: Record<string, { readonly cpuCores: number; readonly cpuSeconds: number; readonly cpuMsPerMessage: number }>;
+  /** CPU milliseconds per message of `services` and `infrastructure` together (the stage observer not included). */
+  readonly cpuMsPerMessageTotal: number;
+  /** With `--keep-logs`: the directory the services' logs were kept in; null when they were deleted. */
+  readonly logDir: string | null;
   /**
    * Seconds the local Kafka broker had been running when the measured run started (null when not
    * found): under {@link KAFKA_JIT_WARM_S} its CPU per message is still inflated by JIT warm-up.
@@ -96,6 +111,9 @@ export interface EndToEndResult {
 /** The figures of one measured run. */
 export type EndToEndFigures = EndToEndResult['endToEnd'];
 
+/** A process's usage over a run with its CPU per message. */
+export type ServiceFigures = ProcessUsage & { readonly cpuMsPerMessage: number };
+
 /** A paced run's figures with how the generator paced it. */
 export type PacedResult = PacedFigures & {
   /** Schedule slots the generator skipped because a device was more than maxBurst messages behind. */
@@ -111,19 +129,21 @@ export interface SweepRun {
   readonly endToEnd: EndToEndFigures;
   readonly paced: PacedResult | null;
   readonly services: EndToEndResult['services'];
+  readonly stageObserver: ServiceFigures | null;
   readonly infrastructure: EndToEndResult['infrastructure'];
+  readonly cpuMsPerMessageTotal: number;
 }
 
-/** A run as measured, before the observer's sightings give its stages. */
-interface MeasuredRun {
+/** A run as measured, before the observer's sightings (if any) give its stages. */
+interface MeasuredRun extends Omit<SweepRun, 'rate' | 'endToEnd'> {
   readonly rate: number | undefined;
   readonly endToEnd: Omit<EndToEndFigures, 'stages'>;
-  readonly paced: PacedResult | null;
-  readonly services: EndToEndResult['services'];
-  readonly infrastructure: EndToEndResult['infrastructure'];
   readonly publishedAt: ReadonlyMap<string, number>;
   readonly arrived: ReadonlyMap<string, number>;
 }
+
+/** The observer's name among the sampled processes (split out of the services again). */
+const OBSERVER = 'stage-observer';
 
 /** Pause between a sweep's runs, so that one run's last batches and commits are not the next one's. */
 const SWEEP_PAUSE_MS = 3_000;
@@ -141,44 +161,7 @@ export interface BenchIo {
   readonly log: (line: string) => void;
 }
 
-const METHOD =
-  "Load generator: runLoad of @zenthos/testing in a child process of its own (its CPU and RSS are the generator's alone), a minimal MQTT 3.1.1 QoS 1 publisher over node:net (no client " +
-  'library): one connection per device (CONNACK checked), a window of --in-flight unacknowledged PUBLISHes per connection refilled ' +
-  'as PUBACKs arrive, the PUBLISHes of one event-loop turn written as one buffer; payloads are the firmware telemetry of ' +
-  'buildTelemetry (built once per device, a fresh UUIDv4 message_id and the current timestamp written into each message); the ' +
-  'publish time of each message_id is taken just before the write; a warm-up of one message per device (not counted) runs first. Arrival: in a throw-away database, an AFTER INSERT trigger on telemetry_raw stamps each inserted ' +
-  'row with clock_timestamp() (the INSERT of the sink, a few ms before its COMMIT makes the row visible). Latency = arrival − ' +
-  'publish per message_id, same host clock. Rate = rows / (last arrival − first publish). Lost = published and acknowledged but ' +
-  'never inserted; duplicated = rows − distinct message_id. CPU = (utime + stime) deltas of /proc/<pid>/stat over the run, ' +
-  'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms; the Kafka broker (the kafka.Kafka JVM listening on KAFKA_BROKERS), Postgres and Redis processes of the local stack ' +
-  "are measured the same way (they serve other work on the machine too). Stages: a read_committed consumer of the run's enriched " +
-  'topic in a child process of its own (fetch.min.bytes 16 KiB with fetch.wait.max.ms 50, polls of at most 100 records) notes when each record becomes ' +
-  "readable, i.e. its transaction committed (its CPU is not in the load generator's); after the run each record is decoded for ingest_ts (bridge receive) and enriched_ts (processor enrich " +
-  'step), giving publish → bridge → processed → visible → row per message_id (each leg over the messages seen at both ends; ' +
-  'leg percentiles do not add up to the total). Processor transactions = growth of zenthos_worker_processing_time_seconds_count ' +
-  '{outcome="committed"} on the processor\'s /metrics over the run. kafkaBrokerAgeS = seconds the broker JVM had run when the ' +
-  'measured run started (a note is printed under 300 s: JIT warm-up inflates its CPU per message). Paced (--rate R): each device ' +
-  "publishes R/devices messages per second, the devices' schedules staggered evenly over one interval, released by one 2 ms " +
-  'interval timer and by PUBACKs, the --in-flight window still applying; a device more than maxBurst messages behind skips the ' +
-  'older slots (skippedSlots). Published rate = (PUBLISHes − 1) / (last − first PUBLISH); achieved rate = (rows − 1) / (last − ' +
-  "first arrival) over the run's own message_ids; backlog at the end = the run's messages stamped after its last PUBLISH; " +
-  'sustained = achieved ≥ 98% of offered and that backlog ≤ 1 s of the offered rate. Paced, the goal is judged on the achieved ' +
-  'rate. A sweep (--rates) runs one paced run per rate against the same services, 3 s apart, each over its own message_ids. ' +
-  'Baselines run after the end-to-end run, one at a time, unpaced.';
-
 const model = 'esp32-s3';
-
-/**
- * A Kafka broker JVM younger than this may still be compiling its hot paths (JIT): in its first
- * couple of minutes it spends about twice its later CPU per message, which the run would count
- * as the pipeline's. Five minutes leaves a margin for a loaded machine, where compilation is slower.
- */
-export const KAFKA_JIT_WARM_S = 300;
-
-/** The line printed when the broker is younger than {@link KAFKA_JIT_WARM_S}. */
-export const kafkaWarmUpNote = (ageS: number): string =>
-  `note: the Kafka broker JVM started ${ageS} s ago (less than ${KAFKA_JIT_WARM_S} s): its JIT is still warming up, which ` +
-  'roughly doubles its CPU per message; the kafka-broker figure of this run is inflated, repeat the run for a comparable one';
 
 /**
  * The end-to-end benchmark: registry, bridge, telemetry processor and sink as child processes on
@@ -193,6 +176,7 @@ export async function runEndToEndBench(
   const { log } = io;
   const run = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'zenthos-bench-'));
+  const logDir = join(dir, 'logs');
   const total = options.devices * options.messages;
   const startedAt = new Date().toISOString();
   let db: TemporaryDatabase | undefined;
@@ -214,7 +198,10 @@ export async function runEndToEndBench(
     const credentials = await mapLimited(ids, 10, async (id) => ({ id, token: (await registry.registerDevice({ id, model })).token }));
 
     const ports: PlatformPorts = await freePlatformPorts();
-    log(`starting registry, bridge, telemetry processor and sink (topic prefix ${topicPrefix}, database ${db.name}); logs in ${dir}/logs`);
+    log(
+      `starting registry, bridge, telemetry processor and sink (topic prefix ${topicPrefix}, database ${db.name}, LOG_LEVEL ${options.logLevel}); ` +
+        `logs in ${logDir}${options.keepLogs ? '' : ' (deleted at the end; --keep-logs keeps them)'}`,
+    );
     platform = await startPlatform(
       ports,
       {
@@ -225,10 +212,10 @@ export async function runEndToEndBench(
         databaseUrl: db.url,
         storageDir: join(dir, 'artifacts'),
         keysDir,
-        logLevel: 'warn',
+        logLevel: options.logLevel,
         without: ['processor-status', 'rabbit', 'alerts', 'ota'],
       },
-      { logDir: join(dir, 'logs'), env: process.env, progress: log },
+      { logDir, env: process.env, progress: log },
     );
     loadProcess = await startLoadProcess();
     const pids: Record<string, number> = { 'load-generator': loadProcess.pid };
@@ -240,12 +227,17 @@ export async function runEndToEndBench(
     const warmUp = await loadProcess.run({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
     await waitForRows(db, warmUp.acknowledged, 60_000, log);
 
-    observer = await startVisibilityObserver({
-      brokers: config.KAFKA_BROKERS,
-      topic: `${topicPrefix}.telemetry.enriched`,
-      group: `${topicPrefix}.bench-observer`,
-      registryUrl: `http://127.0.0.1:${ports.registry}`,
-    });
+    // Opt-in: the observer is one more Kafka consumer on the same two cores (about 0.006-0.008 ms
+    // of CPU per message, plus the broker's work for its fetches), taken from the services.
+    if (options.stages) {
+      observer = await startVisibilityObserver({
+        brokers: config.KAFKA_BROKERS,
+        topic: `${topicPrefix}.telemetry.enriched`,
+        group: `${topicPrefix}.bench-observer`,
+        registryUrl: `http://127.0.0.1:${ports.registry}`,
+      });
+    }
+    const observerPid = observer?.pid;
     const processorMetricsUrl = `http://127.0.0.1:${ports.processorTelemetryOps}/metrics`;
     const kafkaPorts = config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0);
     const kafkaBrokerAgeS = youngestAgeSeconds(findInfrastructure(kafkaPorts)['kafka-broker'] ?? []) ?? null;
@@ -262,7 +254,8 @@ export async function runEndToEndBench(
       const before = await telemetryTotals(database.pool);
       const stampedBefore = await arrivalCount(database.pool);
       const transactionsBefore = await committedTransactions(processorMetricsUrl);
-      const sampler = createResourceSampler(pids);
+      // The observer is sampled like a service, under a name of its own, and reported apart.
+      const sampler = createResourceSampler(observerPid === undefined ? pids : { ...pids, [OBSERVER]: observerPid });
       // Looked up per run: PostgreSQL backends come and go (the sink's pool closes idle
       // connections between the runs of a sweep), and only those alive at the start are sampled.
       const infraSampler = createGroupSampler(findInfrastructure(kafkaPorts));
@@ -309,13 +302,12 @@ export async function runEndToEndBench(
       const after = await telemetryTotals(database.pool);
       const totals = { rows: after.rows - before.rows, distinct: after.distinct - before.distinct };
       const latency = summarizeLatencies(latencies) ?? null;
-      const perMessage = (cpuSeconds: number): number =>
-        totals.distinct > 0 ? Math.round((cpuSeconds * 1000 * 1000) / totals.distinct) / 1000 : 0;
-      // CPU cost per message holds steadier than rates on a shared machine: a process that waits
-      // for the CPU spends no CPU time meanwhile.
+      const perMessage = (cpuSeconds: number): number => cpuMsPerMessage(cpuSeconds, totals.distinct);
+      const { [OBSERVER]: observerUsage, ...serviceUsage } = usage;
       const services = Object.fromEntries(
-        Object.entries(usage).map(([name, u]) => [name, { ...u, cpuMsPerMessage: perMessage(u.cpuSeconds) }]),
+        Object.entries(serviceUsage).map(([name, u]) => [name, { ...u, cpuMsPerMessage: perMessage(u.cpuSeconds) }]),
       );
+      const stageObserver = observerUsage ? { ...observerUsage, cpuMsPerMessage: perMessage(observerUsage.cpuSeconds) } : null;
       const infrastructure = Object.fromEntries(
         Object.entries(infraUsage).map(([name, u]) => [
           name,
@@ -360,7 +352,18 @@ export async function runEndToEndBench(
             ? `; offered ${paced.offeredPerSecond}, published ${paced.publishedPerSecond}, achieved ${paced.achievedPerSecond} msg/s, backlog at the end ${paced.backlogAtEnd}: ${paced.sustained ? 'sustained' : `not sustained (${paced.shortfalls.join('; ')})`}`
             : ''),
       );
-      return { rate, endToEnd, paced, services, infrastructure, publishedAt: load.publishedAt, arrived };
+      const cpuMsPerMessageTotal = totalCpuMsPerMessage([...Object.values(services), ...Object.values(infrastructure)], totals.distinct);
+      return {
+        rate,
+        endToEnd,
+        paced,
+        services,
+        stageObserver,
+        infrastructure,
+        cpuMsPerMessageTotal,
+        publishedAt: load.publishedAt,
+        arrived,
+      };
     };
 
     const measured: MeasuredRun[] = [];
@@ -370,24 +373,28 @@ export async function runEndToEndBench(
       if (measured.length > 0) await new Promise((r) => setTimeout(r, SWEEP_PAUSE_MS));
       measured.push(await measure(rate));
     }
-    const sightings = await observer.stop();
+    const sightings = await observer?.stop();
     observer = undefined;
-    const runs = measured.map((m): SweepRun => {
+    const stagesOf = (m: MeasuredRun): StageBreakdown | null => {
+      if (sightings === undefined) return null;
       const times: MessageTimes[] = [];
       for (const [id, publishMs] of m.publishedAt) {
         const s = sightings.get(id);
         times.push({ publishMs, bridgeMs: s?.bridgeMs, processedMs: s?.processedMs, visibleMs: s?.visibleMs, rowMs: m.arrived.get(id) });
       }
-      return {
-        rate: m.rate ?? null,
-        endToEnd: { ...m.endToEnd, stages: stageBreakdown(times) },
-        paced: m.paced,
-        services: m.services,
-        infrastructure: m.infrastructure,
-      };
-    });
+      return stageBreakdown(times);
+    };
+    const runs = measured.map((m): SweepRun => ({
+      rate: m.rate ?? null,
+      endToEnd: { ...m.endToEnd, stages: stagesOf(m) },
+      paced: m.paced,
+      services: m.services,
+      stageObserver: m.stageObserver,
+      infrastructure: m.infrastructure,
+      cpuMsPerMessageTotal: m.cpuMsPerMessageTotal,
+    }));
     const last = runs[runs.length - 1] as SweepRun;
-    const { endToEnd, services, infrastructure } = last;
+    const { endToEnd, services, stageObserver, infrastructure, cpuMsPerMessageTotal } = last;
     const { latency, lost } = endToEnd;
 
     // The services are stopped before the baselines so those get the machine to themselves.
@@ -432,10 +439,13 @@ export async function runEndToEndBench(
       startedAt,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
       options,
-      method: METHOD,
+      method: benchMethod(options),
       endToEnd,
       services,
+      stageObserver,
       infrastructure,
+      cpuMsPerMessageTotal,
+      logDir: options.keepLogs ? logDir : null,
       kafkaBrokerAgeS,
       paced: last.paced,
       sweep: sweep ? { runs, highestHeldRate: highestHeldRate(runs.map(sweepPoint)) } : null,
@@ -473,7 +483,13 @@ export async function runEndToEndBench(
     await deleteRedisKeys(config.REDIS_URL, [`${topicPrefix}:*`]).catch((err: unknown) =>
       log(`could not delete the benchmark's Redis keys: ${(err as Error).message}`),
     );
-    rmSync(dir, { recursive: true, force: true });
+    if (options.keepLogs) {
+      // Only the logs are worth keeping: the signing key and artifacts of a dropped database are not.
+      for (const sub of ['keys', 'artifacts']) rmSync(join(dir, sub), { recursive: true, force: true });
+      log(`service logs kept in ${logDir}`);
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -24,6 +24,8 @@ export interface ObserverSettings {
 
 /** A read_committed reader of the enriched topic that notes when each record became readable. */
 export interface VisibilityObserver {
+  /** Its process, so that the bench can sample the observer's CPU like a service's. */
+  readonly pid: number;
   /** Stops reading and decodes what was seen (the schema registry must still be up). */
   stop(): Promise<Map<string, EnrichedSighting>>;
   /** Ends the observer without results (the run failed). */
@@ -49,6 +51,7 @@ export async function startVisibilityObserver(settings: ObserverSettings): Promi
     child.once('exit', (code) => reject(new Error(`the visibility observer exited with code ${code} before it was ready`)));
   });
   return {
+    pid: child.pid as number,
     async stop() {
       const result = new Promise<EnrichedSighting[]>((resolve, reject) => {
         child.once('message', (m: { sightings?: EnrichedSighting[] }) => resolve(m.sightings ?? []));

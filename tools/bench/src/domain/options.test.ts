@@ -1,5 +1,5 @@
-import { isZenthosError } from '@zenthos/core';
-import { parseBenchOptions, planStage, type RawBenchOptions, type StagePackageFacts } from './options';
+import { commonEnv, isZenthosError, loadConfig } from '@zenthos/core';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, parseBenchOptions, planStage, type RawBenchOptions, type StagePackageFacts } from './options';
 
 const problem = (raw: RawBenchOptions): string => {
   try {
@@ -12,8 +12,17 @@ const problem = (raw: RawBenchOptions): string => {
 };
 
 describe('parseBenchOptions', () => {
-  it('defaults to 50 devices × 200 messages with the baselines', () => {
-    expect(parseBenchOptions({})).toEqual({ devices: 50, messages: 200, inFlight: 16, baselines: true, drainTimeoutMs: 120_000 });
+  it('defaults to 50 devices × 200 messages with the baselines, no stage observer, services at warn, logs deleted', () => {
+    expect(parseBenchOptions({})).toEqual({
+      devices: 50,
+      messages: 200,
+      inFlight: 16,
+      baselines: true,
+      drainTimeoutMs: 120_000,
+      stages: false,
+      logLevel: 'warn',
+      keepLogs: false,
+    });
   });
   it('reads the flags (--no-baselines gives baselines false)', () => {
     expect(parseBenchOptions({ devices: '10', messages: '1000', inFlight: '4', baselines: false, drainTimeout: '30' })).toEqual({
@@ -22,7 +31,23 @@ describe('parseBenchOptions', () => {
       inFlight: 4,
       baselines: false,
       drainTimeoutMs: 30_000,
+      stages: false,
+      logLevel: 'warn',
+      keepLogs: false,
     });
+  });
+  it('reads --stages, --log-level and --keep-logs', () => {
+    expect(parseBenchOptions({ stages: true, logLevel: 'debug', keepLogs: true })).toMatchObject({
+      stages: true,
+      logLevel: 'debug',
+      keepLogs: true,
+    });
+    expect(parseBenchOptions({ stages: false, keepLogs: false })).toMatchObject({ stages: false, keepLogs: false });
+  });
+  it('accepts every log level the services accept', () => {
+    expect(LOG_LEVELS).toEqual(expect.arrayContaining(['warn', 'info', 'debug', 'silent']));
+    for (const level of LOG_LEVELS) expect(parseBenchOptions({ logLevel: level }).logLevel).toBe(level);
+    expect(loadConfig(commonEnv, { LOG_LEVEL: DEFAULT_LOG_LEVEL }).LOG_LEVEL).toBe('warn');
   });
   it.each<[RawBenchOptions, string]>([
     [{ devices: '0' }, '--devices "0"'],
@@ -37,10 +62,17 @@ describe('parseBenchOptions', () => {
     [{ rates: '8000,0' }, '--rates "8000,0"'],
     [{ rates: Array.from({ length: 13 }, (_, i) => String(1000 * (i + 1))).join(',') }, 'must be 1 to 12 comma-separated integers'],
     [{ rate: '8000', rates: '8000,12000' }, '--rate and --rates exclude each other'],
+    [{ logLevel: 'verbose' }, '--log-level "verbose" must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ logLevel: 'WARN' }, '--log-level "WARN"'],
     [{ devices: '100', messages: '10000', rate: '1000' }, 'would take 1000 s; at most 600 s per paced run'],
     [{ devices: '100', messages: '10000', rates: '20000,1000' }, 'at 1000 msg/s would take 1000 s'],
     [{ devices: '100', messages: '10000', rates: '2000,2000,2000,2000' }, "the sweep's runs would take 2000 s together; at most 1800 s"],
   ])('refuses %p', (raw, expected) => expect(problem(raw)).toContain(expected));
+  it('names a bad log level together with the other problems', () => {
+    const message = problem({ devices: '0', logLevel: 'loud' });
+    expect(message).toContain('--devices "0"');
+    expect(message).toContain('--log-level "loud"');
+  });
   it('reads --rate (paced) and --rates (a sweep, in the order given)', () => {
     expect(parseBenchOptions({ rate: '8000' })).toMatchObject({ rate: 8_000 });
     expect(parseBenchOptions({ rate: '8000' }).rates).toBeUndefined();

@@ -1,4 +1,16 @@
-import { ZenthosError } from '@zenthos/core';
+import { ZenthosError, commonEnv } from '@zenthos/core';
+
+/** Log levels the services accept (their `LOG_LEVEL`), from the shared configuration schema. */
+export const LOG_LEVELS = commonEnv.LOG_LEVEL.unwrap().options;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The services' log level in a run unless `--log-level` says otherwise: at `info` every service
+ * logs per connection and per batch, CPU the run would count as the platform's.
+ */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
 /** Options of the end-to-end benchmark. */
 export interface BenchOptions {
@@ -16,6 +28,15 @@ export interface BenchOptions {
   readonly rate?: number;
   /** A sweep (`--rates`): one paced run per rate, in this order, against the same services. */
   readonly rates?: readonly number[];
+  /**
+   * Per-stage latency (`--stages`): a read_committed consumer of the enriched topic runs beside
+   * the services and takes CPU from them (and the broker's fetch work), so it is opt-in.
+   */
+  readonly stages: boolean;
+  /** `LOG_LEVEL` of the started services (`--log-level`). */
+  readonly logLevel: LogLevel;
+  /** Keep the run's temporary directory with the service logs (`--keep-logs`) instead of deleting it. */
+  readonly keepLogs: boolean;
 }
 
 /** Raw flags as commander gives them. */
@@ -27,6 +48,9 @@ export interface RawBenchOptions {
   readonly drainTimeout?: string;
   readonly rate?: string;
   readonly rates?: string;
+  readonly stages?: boolean;
+  readonly logLevel?: string;
+  readonly keepLogs?: boolean;
 }
 
 /** Upper bound of devices × messages: the run must stay bounded in time and memory. */
@@ -73,6 +97,9 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     }
   }
   if (rate !== undefined && raw.rates !== undefined) problems.push('--rate and --rates exclude each other');
+  const logLevel = raw.logLevel ?? DEFAULT_LOG_LEVEL;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    problems.push(`--log-level "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   if (problems.length === 0 && devices * messages > MAX_TOTAL_MESSAGES) {
     problems.push(`--devices × --messages is ${devices * messages}; at most ${MAX_TOTAL_MESSAGES} per run`);
   }
@@ -95,6 +122,9 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     drainTimeoutMs,
     ...(rate !== undefined ? { rate } : {}),
     ...(rates !== undefined ? { rates } : {}),
+    stages: raw.stages === true,
+    logLevel: logLevel as LogLevel,
+    keepLogs: raw.keepLogs === true,
   };
 }
 
