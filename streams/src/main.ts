@@ -65,7 +65,14 @@ export async function startProcessor(config: ProcessorConfig, options: StartProc
     activityFlushMs: config.PROCESSOR_ACTIVITY_FLUSH_MS,
     onError: (err) => logger.warn({ code: err.code }, `device registry: ${err.message}`),
   });
-  const dedupeStore = createRedisDedupeStore({ url: config.REDIS_URL, keyPrefix: `${prefix}:dedupe:${plan.name}:` });
+  // A poll batch's claims go out in one script call instead of the store's default 1,000 per
+  // call. Bounded: a script holds Redis for its whole run (about 4-6 µs per claim in the
+  // end-to-end bench, so 20-30 ms for 5,000 claims).
+  const dedupeStore = createRedisDedupeStore({
+    url: config.REDIS_URL,
+    keyPrefix: `${prefix}:dedupe:${plan.name}:`,
+    maxBatch: Math.min(Math.max(config.PROCESSOR_BATCH_MAX, 1_000), 5_000),
+  });
 
   const build = (decl: ProcessorDecl): Processor<unknown, unknown> => {
     switch (decl.use) {

@@ -122,13 +122,12 @@ export function createRdkafkaTransactionalPipe(settings: TransactionalPipeSettin
       // Values go as strings: node-rdkafka turns each value into a string in C++ (Nan::To<String>),
       // which for a Buffer is a call back into JavaScript's Buffer#toString per header and record;
       // the same UTF-8 conversion done here costs no such round trip.
+      // No array at all for a record without headers (the processor's outputs when the raw
+      // record carried no trace context): node-rdkafka then skips its per-record header walk.
       let headers: MessageHeader[] | undefined;
-      if (r.headers) {
-        headers = [];
-        for (const k in r.headers) {
-          const v = r.headers[k] as HeaderValue;
-          headers.push({ [k]: typeof v === 'string' ? v : v.toString() });
-        }
+      for (const k in r.headers) {
+        const v = r.headers[k] as HeaderValue;
+        (headers ??= []).push({ [k]: typeof v === 'string' ? v : v.toString() });
       }
       for (;;) {
         try {
