@@ -44,6 +44,26 @@ describe('buildTableBatches', () => {
     expect(batches[0]?.duplicates).toBe(1);
   });
 
+  it('keeps a message_id once per time, whatever the order of the repeats', () => {
+    const ids = (kinds: [string, number][]): { kept: string[]; duplicates: number } => {
+      const [batch] = buildTableBatches(kinds.map(([id, ts]) => ({ kind: 'telemetry', value: telemetry(id, ts) })));
+      return { kept: batch!.rows.map((r) => `${String(r[1])}@${String(r[0]).slice(17, 19)}`), duplicates: batch!.duplicates };
+    };
+    expect(
+      ids([
+        ['a', 1691020800],
+        ['b', 1691020801],
+        ['a', 1691020802], // same id, another time: a row of its own
+        ['b', 1691020801],
+        ['a', 1691020802],
+        ['a', 1691020800],
+        ['b', 1691020803],
+        ['a', 1691020804],
+        ['b', 1691020803],
+      ]),
+    ).toEqual({ kept: ['a@00', 'b@01', 'a@02', 'b@03', 'a@04'], duplicates: 4 });
+  });
+
   it('maps spec §5 telemetry onto the spec §6 columns', () => {
     const [batch] = buildTableBatches([{ kind: 'telemetry', value: telemetry('a', 1691020800, { temperature: 26.7, co2: 410 }) }]);
     const row = batch!.rows[0]!;

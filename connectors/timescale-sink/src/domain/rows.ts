@@ -194,24 +194,52 @@ export type RowSource =
  * sending them costs bandwidth and index lookups.
  */
 export function buildTableBatches(values: readonly RowSource[]): TableBatch[] {
-  const byKind = new Map<RecordKind, { rows: Row[]; seen: Set<string>; duplicates: number }>();
+  const byKind = new Map<RecordKind, KindGroup>();
   for (const item of values) {
     const { kind } = item;
     let group = byKind.get(kind);
     if (!group) {
-      group = { rows: [], seen: new Set(), duplicates: 0 };
+      group = { rows: [], timeOf: new Map(), pairs: undefined, duplicates: 0 };
       byKind.set(kind, group);
     }
     const row = 'row' in item ? item.row : (tableSpecs[kind] as TableSpec).toRow(item.value as never);
-    const key = `${String(row[1])}\u0000${String(row[0])}`;
-    if (group.seen.has(key)) {
+    if (isRepeat(group, row[1], row[0])) {
       group.duplicates++;
       continue;
     }
-    group.seen.add(key);
     group.rows.push(row);
   }
   return [...byKind.entries()].map(([kind, g]) => ({ spec: tableSpecs[kind] as TableSpec, rows: g.rows, duplicates: g.duplicates }));
+}
+
+/** The rows of one kind gathered so far, and the keys (message_id, time) seen. */
+interface KindGroup {
+  rows: Row[];
+  /** The time of the first row of each message_id. */
+  timeOf: Map<unknown, unknown>;
+  /** `message_id NUL time` of message_ids seen with more than one time (rare). */
+  pairs: Set<string> | undefined;
+  duplicates: number;
+}
+
+/**
+ * Whether (id, time) was seen already; notes it otherwise. A map from message_id to its time
+ * instead of a set of `id + time` strings: no key string built per row (a message_id comes with
+ * one time but for devices that resend with another clock reading).
+ */
+function isRepeat(group: KindGroup, id: unknown, time: unknown): boolean {
+  const first = group.timeOf.get(id);
+  if (first === undefined && !group.timeOf.has(id)) {
+    group.timeOf.set(id, time);
+    return false;
+  }
+  if (first === time) return true;
+  const key = `${String(id)}\u0000${String(time)}`;
+  const pairs = (group.pairs ??= new Set());
+  if (pairs.has(key)) return true;
+  pairs.add(`${String(id)}\u0000${String(first)}`);
+  pairs.add(key);
+  return false;
 }
 
 /** The distinct UTC days (YYYY-MM-DD) of a batch's rows, whose partitions must exist. */
