@@ -61,6 +61,14 @@ export interface SinkRunner {
 // producers' linger (5 ms in @zenthos/kafka), so records of one burst share a transaction.
 const ARRIVAL_GAP_MS = 6;
 
+/**
+ * The records' headers, one at a time: batchTraceContext stops after the first few traced
+ * records, so no array of every record's headers is made per batch.
+ */
+function* headersOf(records: readonly IncomingRecord[]): Generator<IncomingRecord['headers']> {
+  for (let i = 0; i < records.length; i++) yield (records[i] as IncomingRecord).headers;
+}
+
 type Decoded = { readonly record: IncomingRecord; readonly kind: RecordKind } & (
   { readonly value: EnrichedByKind[RecordKind] } | { readonly row: Row }
 );
@@ -203,7 +211,7 @@ export function createSinkRunner(opts: SinkRunnerOptions): SinkRunner {
     const decoded = await untilDone('decode', () => decodeAll(records));
     if (!decoded) return;
     const dead = [...decoded.dead];
-    const traceCtx = batchTraceContext(records.map((r) => r.headers));
+    const traceCtx = batchTraceContext(headersOf(records));
     try {
       if (!(await writeRecords(decoded.ok, traceCtx))) return; // stopping while Postgres is down
     } catch (err) {

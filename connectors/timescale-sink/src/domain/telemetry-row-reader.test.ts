@@ -54,6 +54,15 @@ describe('compileTelemetryRowReader', () => {
     ['a location without optional parts', { ...base, location: { latitude: -33.9, longitude: 151.2, altitude_m: null, site: null } }],
     ['negative and large times', { ...base, timestamp: 0, ingest_ts: 253_402_300_799_999, enriched_ts: -5 }],
     ['many sensors', { ...base, sensors: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`s${i}`, i / 7])) }],
+    [
+      'sensor keys needing escapes or beyond ASCII, and a metadata key named like a column',
+      {
+        ...base,
+        sensors: { température: 1, 'q"k': 2, 'b\\s': 3, 'tab\t': 4, '\u007f': 5, humidity: 55.5, temperature: -3.25 },
+        metadata: { temperature: '99' },
+        device_model: 'modèle',
+      },
+    ],
   ];
   it.each(cases)('reads %s as the general path does', (_name, value) => {
     const bytes = type.toBuffer(value);
@@ -62,6 +71,15 @@ describe('compileTelemetryRowReader', () => {
     expect(comparable(fast)).toEqual(comparable(generalRow(bytes)));
     // The payload is the whole record.
     expect(JSON.parse(fast![4] as string)).toEqual(JSON.parse(JSON.stringify(value)));
+  });
+
+  it('reads invalid UTF-8 as avsc does (U+FFFD), in the columns and in the payload', () => {
+    const bytes = type.toBuffer({ ...base, device_id: 'esp32-s3-0x1', sensors: { kx: 1, temperature: 2 } });
+    const bad = Buffer.from(bytes.toString('latin1').replace('esp32-s3-0x1', 'esp32-s3-0\xff1').replace('kx', 'k\xc3'), 'latin1');
+    const fast = read(bad, 0);
+    expect(fast?.[2]).toBe('esp32-s3-0\ufffd1');
+    expect(comparable(fast)).toEqual(comparable(generalRow(bad)));
+    expect(JSON.parse(fast![4] as string).sensors).toEqual({ 'k\ufffd': 1, temperature: 2 });
   });
 
   it('reads from an offset (after the Confluent wire header)', () => {

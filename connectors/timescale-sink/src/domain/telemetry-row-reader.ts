@@ -20,15 +20,20 @@ export type TelemetryRowReader = (bytes: Buffer, start: number) => Row | undefin
 // path, whose bounds walk enforces the decode limits.
 const MAX_FAST_ITEMS = 10_000;
 
-/** Read position and item budget of one record. */
+/** Read position and item budget of one record, and the JSON text written so far. */
 interface Cursor {
   bytes: Buffer;
   pos: number;
   items: number;
+  /** The record's JSON text as UTF-8, written from 0 to `o` (reused from record to record). */
+  out: Buffer;
+  o: number;
+  /** True once a byte beyond ASCII was written (the text is then read back as UTF-8). */
+  wide: boolean;
 }
 
-/** Appends the JSON text of one value to `out` (returned), or returns undefined when malformed. */
-type Emit = (c: Cursor, out: string) => string | undefined;
+/** Appends the JSON text of one value to the cursor's output; false when malformed. */
+type Emit = (c: Cursor) => boolean;
 
 /** Avro zig-zag varint (int or long); NaN when malformed or beyond Number.MAX_SAFE_INTEGER. */
 function readLong(c: Cursor): number {
@@ -55,11 +60,14 @@ function readLong(c: Cursor): number {
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
-// Buffer#utf8Slice (what avsc reads strings with): toString('utf8', start, end) without its
-// argument checks, which cost more than the decode of a short string.
-interface Utf8Sliceable {
+// Buffer#utf8Slice / latin1Slice / utf8Write (what avsc reads strings with, and what
+// toString / write call after their argument checks, which cost more than a short string).
+interface RawBuffer {
   utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+  utf8Write(s: string, offset: number, length: number): number;
 }
+const raw = (b: Buffer): RawBuffer => b as unknown as RawBuffer;
 
 /** JSON text of a string: quoted as it is unless it needs escapes (JSON.stringify then). */
 function jsonString(s: string): string {
@@ -70,17 +78,103 @@ function jsonString(s: string): string {
   return `"${s}"`;
 }
 
+/** Room for `n` more bytes of output. */
+function ensure(c: Cursor, n: number): void {
+  if (c.o + n <= c.out.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(c.out.length * 2, c.o + n));
+  c.out.copy(grown, 0, 0, c.o);
+  c.out = grown;
+}
+
+/** Appends constant bytes (field prefixes, enum symbols) made by {@link constant}. */
+function put(c: Cursor, k: Constant): void {
+  ensure(c, k.bytes.length);
+  const { out } = c;
+  let o = c.o;
+  for (let i = 0; i < k.bytes.length; i++) out[o++] = k.bytes[i] as number;
+  c.o = o;
+  if (k.wide) c.wide = true;
+}
+
+/** Appends an ASCII string (a number's text). */
+function putAscii(c: Cursor, s: string): void {
+  ensure(c, s.length);
+  const { out } = c;
+  let o = c.o;
+  for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i);
+  c.o = o;
+}
+
+function putByte(c: Cursor, b: number): void {
+  ensure(c, 1);
+  c.out[c.o++] = b;
+}
+
+/** Appends JSON text made of any string (escapes, non-ASCII). */
+function putText(c: Cursor, s: string): void {
+  ensure(c, s.length * 3);
+  c.o += raw(c.out).utf8Write(s, c.o, c.out.length - c.o);
+  c.wide = true;
+}
+
+interface Constant {
+  readonly bytes: Buffer;
+  readonly wide: boolean;
+}
+const constant = (text: string): Constant => {
+  const bytes = Buffer.from(text, 'utf8');
+  return { bytes, wide: bytes.length !== text.length };
+};
+
+/**
+ * Appends the JSON text of the Avro string at the cursor (which moves past it); false when
+ * truncated or malformed. Printable ASCII without quotes or backslashes (ids, names, most keys)
+ * is copied as it is, with no string made; anything else is decoded as avsc decodes it (invalid
+ * UTF-8 becomes U+FFFD) and quoted by JSON.stringify.
+ */
+function copyString(c: Cursor): boolean {
+  const len = readLong(c);
+  const { bytes } = c;
+  const start = c.pos;
+  const end = start + len;
+  if (!(len >= 0) || end > bytes.length) return false;
+  ensure(c, len + 2);
+  const { out } = c;
+  let o = c.o;
+  out[o++] = 0x22;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) {
+      putText(c, jsonString(raw(bytes).utf8Slice(start, end)));
+      c.pos = end;
+      return true;
+    }
+    out[o++] = b;
+  }
+  out[o++] = 0x22;
+  c.o = o;
+  c.pos = end;
+  return true;
+}
+
+/** Reads a string value (as avsc does: invalid UTF-8 becomes U+FFFD); undefined when malformed. */
 function readString(c: Cursor): string | undefined {
   const len = readLong(c);
   if (!(len >= 0) || c.pos + len > c.bytes.length) return undefined;
-  // As avsc reads strings: invalid UTF-8 becomes U+FFFD.
-  const s = (c.bytes as unknown as Utf8Sliceable).utf8Slice(c.pos, c.pos + len);
+  const s = raw(c.bytes).utf8Slice(c.pos, c.pos + len);
   c.pos += len;
   return s;
 }
 
-/** Number as JSON.stringify writes it (NaN and infinities are null). */
-const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+/** Whether the `len` bytes at `at` are the ASCII text `text`. */
+function bytesAre(bytes: Buffer, at: number, len: number, text: string): boolean {
+  if (len !== text.length) return false;
+  for (let i = 0; i < len; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Appends a number as JSON.stringify writes it (NaN and infinities are null). */
+const putNumber = (c: Cursor, n: number): void => putAscii(c, Number.isFinite(n) ? String(n) : 'null');
 
 function readDouble(c: Cursor): number {
   if (c.pos + 8 > c.bytes.length) return Number.NaN;
@@ -123,7 +217,29 @@ function readBlockCount(c: Cursor): number {
   return c.items > MAX_FAST_ITEMS ? Number.NaN : n;
 }
 
+/**
+ * Reads a map key and appends its JSON text and the colon; the key's position and length in the
+ * bytes go to `seen`. False when malformed, or for a key avsc would not keep (`__proto__`: avsc
+ * assigns map entries to a plain object).
+ */
+function copyMapKey(c: Cursor, seen: { at: number; len: number }): boolean {
+  const save = c.pos;
+  const len = readLong(c);
+  if (!(len >= 0) || c.pos + len > c.bytes.length) return false;
+  seen.at = c.pos;
+  seen.len = len;
+  if (bytesAre(c.bytes, c.pos, len, '__proto__')) return false;
+  c.pos = save;
+  if (!copyString(c)) return false;
+  putByte(c, 0x3a);
+  return true;
+}
+
 type Schema = string | { type: unknown; [k: string]: unknown } | Schema[];
+
+const NULL = constant('null');
+const TRUE = constant('true');
+const FALSE = constant('false');
 
 /** Compiles the JSON writer of a schema; undefined for what this reader does not handle. */
 function compile(schema: Schema, named: Map<string, Emit | null>, namespace: string | undefined, depth: number): Emit | undefined {
@@ -135,36 +251,43 @@ function compile(schema: Schema, named: Map<string, Emit | null>, namespace: str
     if (nullAt < 0) return undefined;
     const other = compile(schema[1 - nullAt] as Schema, named, namespace, depth + 1);
     if (!other) return undefined;
-    return (c, out) => {
+    return (c) => {
       const i = readLong(c);
-      if (i === nullAt) return `${out}null`;
-      return i === 1 - nullAt ? other(c, out) : undefined;
+      if (i === nullAt) {
+        put(c, NULL);
+        return true;
+      }
+      return i === 1 - nullAt ? other(c) : false;
     };
   }
   if (typeof schema === 'string') {
     switch (schema) {
       case 'null':
-        return (_c, out) => `${out}null`;
+        return (c) => {
+          put(c, NULL);
+          return true;
+        };
       case 'boolean':
-        return (c, out) => {
+        return (c) => {
           const b = c.bytes[c.pos++];
-          return b === undefined ? undefined : out + (b === 0 ? 'false' : 'true');
+          if (b === undefined) return false;
+          put(c, b === 0 ? FALSE : TRUE);
+          return true;
         };
       case 'int':
       case 'long':
       case 'float':
       case 'double': {
         const read = numberReader(schema);
-        return (c, out) => {
+        return (c) => {
           const n = read(c);
-          return n === undefined ? undefined : out + jsonNumber(n);
+          if (n === undefined) return false;
+          putNumber(c, n);
+          return true;
         };
       }
       case 'string':
-        return (c, out) => {
-          const s = readString(c);
-          return s === undefined ? undefined : out + jsonString(s);
-        };
+        return copyString;
       default: {
         // A reference to a named type defined earlier; recursive types (null while compiling) are not handled.
         const full = schema.includes('.') || namespace === undefined ? schema : `${namespace}.${schema}`;
@@ -183,20 +306,21 @@ function compile(schema: Schema, named: Map<string, Emit | null>, namespace: str
       named.set(full, null);
       const fields = schema.fields;
       if (!Array.isArray(fields)) return undefined;
-      const parts: { prefix: string; emit: Emit }[] = [];
+      const parts: { prefix: Constant; emit: Emit }[] = [];
       for (const [i, f] of (fields as { name: string; type: Schema }[]).entries()) {
         const emit = compile(f.type, named, ns, depth + 1);
         if (!emit) return undefined;
-        parts.push({ prefix: `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`, emit });
+        parts.push({ prefix: constant(`${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`), emit });
       }
-      const emit: Emit = (c, out) => {
-        if (parts.length === 0) return `${out}{}`;
-        let o: string | undefined = out;
-        for (const p of parts) {
-          o = p.emit(c, o + p.prefix);
-          if (o === undefined) return undefined;
+      const emit: Emit = (c) => {
+        if (parts.length === 0) putByte(c, 0x7b);
+        for (let i = 0; i < parts.length; i++) {
+          const p = parts[i]!;
+          put(c, p.prefix);
+          if (!p.emit(c)) return false;
         }
-        return `${o}}`;
+        putByte(c, 0x7d);
+        return true;
       };
       named.set(full, emit);
       return emit;
@@ -204,11 +328,12 @@ function compile(schema: Schema, named: Map<string, Emit | null>, namespace: str
     case 'enum': {
       const symbols = schema.symbols;
       if (!Array.isArray(symbols)) return undefined;
-      const texts = symbols.map((s) => JSON.stringify(String(s)));
-      const emit: Emit = (c, out) => {
-        const i = readLong(c);
-        const t = texts[i];
-        return t === undefined ? undefined : out + t;
+      const texts = symbols.map((s) => constant(JSON.stringify(String(s))));
+      const emit: Emit = (c) => {
+        const t = texts[readLong(c)];
+        if (t === undefined) return false;
+        put(c, t);
+        return true;
       };
       const name = String(schema.name ?? '');
       named.set(name.includes('.') || namespace === undefined ? name : `${namespace}.${name}`, emit);
@@ -219,27 +344,23 @@ function compile(schema: Schema, named: Map<string, Emit | null>, namespace: str
       const isMap = type === 'map';
       const item = compile((isMap ? schema.values : schema.items) as Schema, named, namespace, depth + 1);
       if (!item) return undefined;
-      return (c, out) => {
-        let o: string | undefined = out + (isMap ? '{' : '[');
+      const key = { at: 0, len: 0 };
+      return (c) => {
+        putByte(c, isMap ? 0x7b : 0x5b);
         let first = true;
         for (;;) {
           const n = readBlockCount(c);
-          if (Number.isNaN(n)) return undefined;
+          if (Number.isNaN(n)) return false;
           if (n === 0) break;
           for (let k = 0; k < n; k++) {
-            if (!first) o += ',';
+            if (!first) putByte(c, 0x2c);
             first = false;
-            if (isMap) {
-              const key = readString(c);
-              // avsc assigns map entries to a plain object: `__proto__` would not become a key.
-              if (key === undefined || key === '__proto__') return undefined;
-              o += `${jsonString(key)}:`;
-            }
-            o = item(c, o);
-            if (o === undefined) return undefined;
+            if (isMap && !copyMapKey(c, key)) return false;
+            if (!item(c)) return false;
           }
         }
-        return o + (isMap ? '}' : ']');
+        putByte(c, isMap ? 0x7d : 0x5d);
+        return true;
       };
     }
     default:
@@ -290,85 +411,92 @@ export function compileTelemetryRowReader(schemaText: string): TelemetryRowReade
   if (![...STRING_FIELDS, 'timestamp', 'ingest_ts', 'sensors'].every((f) => have.has(f))) return undefined;
 
   // One step per field: reads it, appends its JSON, and notes what the row needs.
-  type Step = (c: Cursor, out: string, row: Fields) => string | undefined;
+  type Step = (c: Cursor, row: Fields) => boolean;
   const steps: Step[] = [];
+  const prefixes: Constant[] = [];
   for (const [i, f] of fields.entries()) {
-    const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`;
+    prefixes.push(constant(`${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`));
     const prim = primitiveOf(f.type);
     const name = f.name;
     if ((STRING_FIELDS as readonly string[]).includes(name)) {
       if (prim !== 'string') return undefined;
-      steps.push((c, out, row) => {
+      steps.push((c, row) => {
+        const at = c.pos;
         const s = readString(c);
-        if (s === undefined) return undefined;
+        if (s === undefined) return false;
         if (name === 'message_id') row.message_id = s;
         else if (name === 'device_id') row.device_id = s;
         else row.device_model = s;
-        return out + prefix + jsonString(s);
+        c.pos = at;
+        return copyString(c);
       });
     } else if (name === 'timestamp' || name === 'ingest_ts') {
       if (prim !== 'long' && prim !== 'int') return undefined;
-      steps.push((c, out, row) => {
+      steps.push((c, row) => {
         const n = readLong(c);
-        if (Number.isNaN(n)) return undefined;
+        if (Number.isNaN(n)) return false;
         if (name === 'timestamp') row.timestamp = n;
         else row.ingest_ts = n;
-        return out + prefix + String(n);
+        putAscii(c, String(n));
+        return true;
       });
     } else if (name === 'sensors') {
       const t = f.type;
       const values = typeof t === 'object' && !Array.isArray(t) && t.type === 'map' ? primitiveOf(t.values as Schema) : undefined;
       if (values !== 'double' && values !== 'float' && values !== 'int' && values !== 'long') return undefined;
       const read = numberReader(values);
-      steps.push((c, out, row) => {
-        let o = `${out + prefix}{`;
+      const key = { at: 0, len: 0 };
+      steps.push((c, row) => {
+        putByte(c, 0x7b);
         let first = true;
         for (;;) {
           const n = readBlockCount(c);
-          if (Number.isNaN(n)) return undefined;
+          if (Number.isNaN(n)) return false;
           if (n === 0) break;
           for (let k = 0; k < n; k++) {
-            const key = readString(c);
-            if (key === undefined || key === '__proto__') return undefined;
-            const v = read(c);
-            if (v === undefined) return undefined;
-            // The last of repeated keys wins, as in the decoded map.
-            if (key === 'temperature') row.temperature = v;
-            else if (key === 'humidity') row.humidity = v;
-            o += `${first ? '' : ','}${jsonString(key)}:${jsonNumber(v)}`;
+            if (!first) putByte(c, 0x2c);
             first = false;
+            if (!copyMapKey(c, key)) return false;
+            const v = read(c);
+            if (v === undefined) return false;
+            // The last of repeated keys wins, as in the decoded map (compared as bytes: a key
+            // decoded to 'temperature' has exactly these bytes).
+            if (bytesAre(c.bytes, key.at, key.len, 'temperature')) row.temperature = v;
+            else if (bytesAre(c.bytes, key.at, key.len, 'humidity')) row.humidity = v;
+            putNumber(c, v);
           }
         }
-        return `${o}}`;
+        putByte(c, 0x7d);
+        return true;
       });
     } else {
       const emit = compile(f.type, named, ns, 1);
       if (!emit) return undefined;
-      steps.push((c, out) => emit(c, out + prefix));
+      steps.push(emit);
     }
   }
 
   const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
-  // One cursor and one set of fields, reused: a record is read synchronously, start to end.
-  const c: Cursor = { bytes: Buffer.alloc(0), pos: 0, items: 0 };
-  const parts: string[] = [];
+  // One cursor (with its output buffer) and one set of fields, reused: a record is read
+  // synchronously, start to end.
+  const c: Cursor = { bytes: Buffer.alloc(0), pos: 0, items: 0, out: Buffer.allocUnsafe(4096), o: 0, wide: false };
   const row: Fields = { message_id: '', device_id: '', device_model: '', timestamp: 0, ingest_ts: 0, temperature: 0, humidity: 0 };
   return (bytes, start) => {
     c.bytes = bytes;
     c.pos = start;
     c.items = 0;
+    c.o = 0;
+    c.wide = false;
     row.temperature = Number.NaN;
     row.humidity = Number.NaN;
-    // Each field's text apart, then one join: a flat string, where appending every piece to one
-    // string would leave a tree of dozens of string pieces per row for the collector.
-    parts.length = 0;
-    for (const step of steps) {
-      const piece = step(c, '', row);
-      if (piece === undefined) return undefined;
-      parts.push(piece);
+    // The JSON text is written as bytes into one buffer and read back as one flat string: no
+    // string per field, key or value (the pieces and their join were the reader's largest cost).
+    for (let i = 0; i < steps.length; i++) {
+      put(c, prefixes[i]!);
+      if (!steps[i]!(c, row)) return undefined;
     }
-    parts.push('}');
-    const json = parts.join('');
+    putByte(c, 0x7d);
+    const json = c.wide ? raw(c.out).utf8Slice(0, c.o) : raw(c.out).latin1Slice(0, c.o);
     const ts = row.timestamp * 1000;
     const ingest = row.ingest_ts;
     // Outside years 0-9999 the general path formats (or refuses) the times.
