@@ -66,22 +66,26 @@ export function createBridgeMetrics(meter: Meter): BridgeMetrics {
   // Every accepted message lands here: the attribute objects and the tally entry of its series
   // are built once, not per message (sorting and serialising labels per call cost more than
   // the counting itself). Kinds × device models is a small, fleet-bounded set.
-  const ingestedSeries = new Map<string, IngestedSeries>();
+  // Looked up by kind, then by model: two lookups of strings the message carries already
+  // (their hashes cached) instead of a key string built and hashed per message.
+  const ingestedSeries = new Map<string, Map<string, IngestedSeries>>();
   const ingestedSeriesOf = (kind: string, deviceModel: string): IngestedSeries => {
-    const key = `${kind}\u0000${deviceModel}`;
-    let series = ingestedSeries.get(key);
+    let byModel = ingestedSeries.get(kind);
+    if (!byModel) ingestedSeries.set(kind, (byModel = new Map()));
+    let series = byModel.get(deviceModel);
     if (!series) {
       series = {
         counterAttributes: { [metricLabels.kind]: kind, [metricLabels.deviceModel]: deviceModel },
         latencyAttributes: { [metricLabels.kind]: kind },
         tally: tallyOf('messagesIngested', { kind, device_model: deviceModel }),
       };
-      ingestedSeries.set(key, series);
+      byModel.set(deviceModel, series);
     }
     return series;
   };
   ingested.addCallback((result) => {
-    for (const series of ingestedSeries.values()) result.observe(series.tally.value, series.counterAttributes);
+    for (const byModel of ingestedSeries.values())
+      for (const series of byModel.values()) result.observe(series.tally.value, series.counterAttributes);
   });
 
   return {

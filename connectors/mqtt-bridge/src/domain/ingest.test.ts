@@ -17,6 +17,8 @@ describe('topicNames', () => {
     expect(topicNames('zenthos').raw('telemetry')).toBe('zenthos.telemetry.raw');
     expect(topicNames('t-1').raw('logs')).toBe('t-1.logs.raw');
     expect(topicNames('zenthos').dlq).toBe('zenthos.dlq');
+    expect(topicNames('t-1').rawSubject('status')).toBe('t-1.status.raw-value');
+    expect(topicNames('zenthos').rawSubject('telemetry')).toBe(contracts['telemetry-raw'].subject);
   });
 });
 

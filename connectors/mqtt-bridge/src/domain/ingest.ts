@@ -1,20 +1,31 @@
 import type { InvalidReason } from '../errors';
 import { contractOfKind, validatePayload, type PayloadRules, type RawRecord } from './payload';
-import { parseDeviceTopic, type DeviceIdentity, type MessageKind } from './topics';
+import { messageKinds, parseDeviceTopic, type DeviceIdentity, type MessageKind } from './topics';
 
 /** Kafka topic names the bridge writes, derived from one prefix (default `zenthos`). */
 export interface TopicNames {
   /** `<prefix>.<kind>.raw` */
   raw(kind: MessageKind): string;
+  /** `<prefix>.<kind>.raw-value`: the raw topic's value subject (TopicNameStrategy, DESIGN.md Kafka). */
+  rawSubject(kind: MessageKind): string;
   /** `<prefix>.dlq` */
   readonly dlq: string;
 }
 
-/** Topic names for a prefix: `zenthos` gives `zenthos.telemetry.raw`, …, `zenthos.dlq` (DESIGN.md, Kafka). */
-export const topicNames = (prefix: string): TopicNames => ({
-  raw: (kind) => `${prefix}.${kind}.raw`,
-  dlq: `${prefix}.dlq`,
-});
+/**
+ * Topic names for a prefix: `zenthos` gives `zenthos.telemetry.raw`, …, `zenthos.dlq` (DESIGN.md,
+ * Kafka). Built once per kind: a name built per message is a new string that the serde's
+ * subject lookup hashes again every time.
+ */
+export const topicNames = (prefix: string): TopicNames => {
+  const raw = new Map<MessageKind, string>(messageKinds.map((k) => [k, `${prefix}.${k}.raw`]));
+  const subjects = new Map<MessageKind, string>(messageKinds.map((k) => [k, `${prefix}.${k}.raw-value`]));
+  return {
+    raw: (kind) => raw.get(kind) ?? `${prefix}.${kind}.raw`,
+    rawSubject: (kind) => subjects.get(kind) ?? `${prefix}.${kind}.raw-value`,
+    dlq: `${prefix}.dlq`,
+  };
+};
 
 /**
  * Header names of the DLQ records the bridge produces. A valid message's raw record carries no
@@ -119,12 +130,11 @@ export function planIngest(msg: DeviceMessage, rules: IngestRules): IngestPlan {
   if (!kind) return deadLetterPlan(msg, undefined, 'schema_mismatch', `not a device topic: ${msg.topic}`, rules.topics);
   const result = validatePayload(kind, msg.payload, msg.identity, msg.receivedAtMs, rules);
   if (!result.ok) return deadLetterPlan(msg, kind, result.reason, result.message, rules.topics, result.messageId);
-  const topic = rules.topics.raw(kind);
   return {
     kind: 'produce',
     messageKind: kind,
-    topic,
-    subject: `${topic}-value`,
+    topic: rules.topics.raw(kind),
+    subject: rules.topics.rawSubject(kind),
     schema: contractOfKind[kind].schema,
     key: msg.identity.deviceId,
     record: result.record,
