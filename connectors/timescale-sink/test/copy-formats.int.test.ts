@@ -1,5 +1,6 @@
 import { createTemporaryDatabase, type PoolClient, type TemporaryDatabase } from '@zenthos/db';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createPostgresWriter } from '../src/adapters/postgres-writer';
 import { copyBinaryChunks } from '../src/domain/copy-binary';
 import { copyTextLine, isoFromMillis, tableSpecs, type Row, type TableSpec } from '../src/domain/rows';
 import { stack } from './support';
@@ -117,6 +118,27 @@ describe('COPY binary and text formats', () => {
     } finally {
       client.release();
     }
+  });
+
+  it('writes through the writer in binary: a redelivered batch is stored once, a refused value fails the batch', async () => {
+    const writer = createPostgresWriter(db.pool);
+    const spec = tableSpecs.telemetry as TableSpec;
+    const rows = rowsOf.telemetry.map((r, i) => [r[0], uuid(100 + i), ...r.slice(2)]);
+    expect(copyBinaryChunks(spec.columns, rows)).toBeDefined();
+    expect(await writer.write([{ spec, rows, duplicates: 0 }])).toEqual({ telemetry_raw: rows.length });
+    // The same batch again, plus one new row: the COPY stops on the unique key, the staging path
+    // (binary too) keeps only the new row.
+    const fresh = [rows[0]![0], uuid(200), ...rows[0]!.slice(2)];
+    expect(await writer.write([{ spec, rows: [...rows, fresh], duplicates: 0 }])).toEqual({ telemetry_raw: 1 });
+    const { rows: stored } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM telemetry_raw WHERE message_id IN (${[...rows, fresh].map((r) => `'${String(r[1])}'`).join(', ')})`,
+    );
+    expect(stored[0]?.n).toBe(rows.length + 1);
+    const refused = [rows[0]![0], uuid(300), 'nul\u0000device', ...rows[0]!.slice(3)];
+    await expect(writer.write([{ spec, rows: [refused], duplicates: 0 }])).rejects.toMatchObject({
+      code: 'ZEN_DB_WRITE_FAILED',
+      retriable: false,
+    });
   });
 
   it('refuses a NUL in text either way', async () => {
