@@ -4,7 +4,7 @@
 // kafka-consumer-perf-test) on the same topic in the same run. Prints a summary and writes JSON
 // to bench-results/.
 //
-//   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500 --batch-max 500 --transaction-interval 50
+//   npm run bench -w @zenthos/streams -- --records 20000 --latency-records 2000 --rate 500 --batch-max 1000 --transaction-interval 100
 //   (--no-kafka-perf skips ConsumerPerformance, e.g. for back-to-back CPU comparisons)
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,10 +72,10 @@ async function main(): Promise<void> {
   const records = arg('records', 20_000);
   const latencyRecords = arg('latency-records', 2_000);
   const rate = arg('rate', 500);
-  const batchMax = arg('batch-max', 500);
+  const batchMax = arg('batch-max', 1_000);
   // 0 is allowed here: a transaction as soon as the previous one committed.
   const intervalArg = process.argv.indexOf('--transaction-interval');
-  const transactionIntervalMs = intervalArg >= 0 ? Number(process.argv[intervalArg + 1]) : 50;
+  const transactionIntervalMs = intervalArg >= 0 ? Number(process.argv[intervalArg + 1]) : 100;
   if (!Number.isInteger(transactionIntervalMs) || transactionIntervalMs < 0)
     throw new Error('--transaction-interval must be an integer ≥ 0');
   const t = await createStreamsTestEnv(100);
