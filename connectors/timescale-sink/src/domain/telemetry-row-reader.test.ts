@@ -53,6 +53,25 @@ describe('compileTelemetryRowReader', () => {
     ],
     ['a location without optional parts', { ...base, location: { latitude: -33.9, longitude: 151.2, altitude_m: null, site: null } }],
     ['negative and large times', { ...base, timestamp: 0, ingest_ts: 253_402_300_799_999, enriched_ts: -5 }],
+    [
+      'integer readings written digit by digit',
+      {
+        ...base,
+        sensors: {
+          a: 0,
+          b: -1,
+          c: 9_007_199_254_740_991,
+          d: -9_007_199_254_740_991,
+          e: 10,
+          f: 100,
+          g: 99,
+          h: 1e15,
+          i: 2 ** 53,
+          temperature: 7,
+        },
+        enriched_ts: 1_000_000_000_000,
+      },
+    ],
     ['many sensors', { ...base, sensors: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`s${i}`, i / 7])) }],
     [
       'sensor keys needing escapes or beyond ASCII, and a metadata key named like a column',
@@ -71,6 +90,12 @@ describe('compileTelemetryRowReader', () => {
     expect(comparable(fast)).toEqual(comparable(generalRow(bytes)));
     // The payload is the whole record.
     expect(JSON.parse(fast![4] as string)).toEqual(JSON.parse(JSON.stringify(value)));
+  });
+
+  it('writes the text JSON.stringify writes for records without escapes', () => {
+    for (const value of [base, cases[1]![1], cases.find(([name]) => name.startsWith('integer'))![1]]) {
+      expect(read(type.toBuffer(value), 0)?.[4]).toBe(JSON.stringify(value));
+    }
   });
 
   it('reads invalid UTF-8 as avsc does (U+FFFD), in the columns and in the payload', () => {

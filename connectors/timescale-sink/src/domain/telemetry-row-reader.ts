@@ -174,7 +174,32 @@ function bytesAre(bytes: Buffer, at: number, len: number, text: string): boolean
 }
 
 /** Appends a number as JSON.stringify writes it (NaN and infinities are null). */
-const putNumber = (c: Cursor, n: number): void => putAscii(c, Number.isFinite(n) ? String(n) : 'null');
+const putNumber = (c: Cursor, n: number): void => {
+  if (Number.isSafeInteger(n)) putInteger(c, n);
+  else putAscii(c, Number.isFinite(n) ? String(n) : 'null');
+};
+
+/**
+ * Appends a safe integer's decimal digits as String(n) writes them (-0 as 0), without making the
+ * string: times and counters are integers, and String(n) was the reader's largest remaining cost.
+ */
+function putInteger(c: Cursor, n: number): void {
+  ensure(c, 17);
+  const { out } = c;
+  if (n < 0) {
+    out[c.o++] = 0x2d;
+    n = -n;
+  }
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  let o = c.o + digits;
+  c.o = o;
+  do {
+    const q = Math.floor(n / 10);
+    out[--o] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+}
 
 function readDouble(c: Cursor): number {
   if (c.pos + 8 > c.bytes.length) return Number.NaN;
@@ -437,7 +462,7 @@ export function compileTelemetryRowReader(schemaText: string): TelemetryRowReade
         if (Number.isNaN(n)) return false;
         if (name === 'timestamp') row.timestamp = n;
         else row.ingest_ts = n;
-        putAscii(c, String(n));
+        putInteger(c, n);
         return true;
       });
     } else if (name === 'sensors') {
