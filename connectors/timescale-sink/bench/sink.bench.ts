@@ -16,11 +16,12 @@
 //    transaction per record, and at 500 records/s in transactions of 25 (the stream processors'
 //    pace: the sink reads read_committed).
 // 4. Kafka → RabbitMQ through the bridge with publisher confirms (messages/s).
+// 5. (step `rows`) In process: CPU time per row from a record's Avro bytes to its COPY data.
 // Each step uses its own temporary database or random topic and queue names, removed afterwards.
 // SINK_BENCH_MAIN=<path to a sink main.js> runs steps 2 and 3 with another build of the sink (a
 // previous commit's dist, for before/after comparisons).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,10 +30,10 @@ import { commonEnv, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
 import { deleteTopology, rabbitTopology, startBridge } from '@zenthos/rabbitmq-bridge';
 import { startRegistryStub } from '@zenthos/testing';
-import { contracts } from '@zenthos/schemas';
+import { contracts, parseSchema } from '@zenthos/schemas';
 import { Producer } from 'node-rdkafka';
 import { enrichedTopic } from '../src/domain/records';
-import { buildTableBatches, columnArrays, tableSpecs } from '../src/domain/rows';
+import { buildTableBatches, columnArrays, tableSpecs, type Row, type TableBatch } from '../src/domain/rows';
 import { createPostgresWriter } from '../src/adapters/postgres-writer';
 import { createRollupRefresher } from '../src/adapters/rollup-refresher';
 import {
@@ -48,10 +49,10 @@ import {
 
 const { AMQP_URL } = loadConfig({ AMQP_URL: commonEnv.AMQP_URL }, process.env);
 const rows = Number(process.argv[2] ?? 50_000);
-// Steps to run (argv[3], comma-separated; default all): copy, kafka, latency, rabbit. Settings the
+// Steps to run (argv[3], comma-separated; default all): copy, rows, kafka, latency, rabbit. Settings the
 // bench does not fix (SINK_MIN_LINGER_MS, SINK_FETCH_WAIT_MAX_MS, ...) reach the sink from the
 // environment, so `SINK_MIN_LINGER_MS=20 node dist/bench/sink.bench.js 50000 latency` compares them.
-const steps = new Set((process.argv[3] ?? 'copy,kafka,latency,rabbit').split(','));
+const steps = new Set((process.argv[3] ?? 'copy,rows,kafka,latency,rabbit').split(','));
 const batchSize = 5_000;
 const sinkMain = process.env.SINK_BENCH_MAIN ?? join(__dirname, '..', 'src', 'main.js');
 const out = (line: string): void => {
@@ -389,6 +390,53 @@ async function kafkaToRabbit(registryUrl: string, n: number): Promise<number> {
   }
 }
 
+/** What the rows step uses of a build's modules (`src/domain/*.js` of a `dist`). */
+interface RowPathModules {
+  compileTelemetryRowReader(schemaText: string): ((bytes: Buffer, start: number) => Row | undefined) | undefined;
+  buildTableBatches: typeof buildTableBatches;
+  daysOf(batch: TableBatch): string[];
+  copyTextLine(row: Row): string;
+  /** Absent in builds before binary COPY: those encode COPY text. */
+  copyBinaryChunks?: (columns: TableBatch['spec']['columns'], rows: readonly Row[]) => Buffer[] | undefined;
+}
+
+/**
+ * 5. In process, no I/O: CPU time per row from the Avro bytes of a telemetry record to its COPY data
+ * (row reader, dedupe inside the batch, partition days, COPY encoding), batches of 5,000: the part
+ * of the sink's work that is this package's own code, without Kafka's and Postgres' noise.
+ * SINK_BENCH_DIST=<a dist directory> measures another build's modules.
+ */
+async function rowPath(): Promise<number> {
+  const dist = process.env.SINK_BENCH_DIST ?? join(__dirname, '..');
+  const domain = join(dist, 'src', 'domain');
+  const binary = join(domain, 'copy-binary.js');
+  const m = {
+    ...((await import(join(domain, 'telemetry-row-reader.js'))) as Pick<RowPathModules, 'compileTelemetryRowReader'>),
+    ...((await import(join(domain, 'rows.js'))) as Pick<RowPathModules, 'buildTableBatches' | 'daysOf' | 'copyTextLine'>),
+    ...(existsSync(binary) ? ((await import(binary)) as Pick<RowPathModules, 'copyBinaryChunks'>) : {}),
+  } as RowPathModules;
+  const schema = contracts['telemetry-enriched'].schema;
+  const type = parseSchema(schema);
+  const read = m.compileTelemetryRowReader(JSON.stringify(schema));
+  if (!read) throw new Error('the row reader does not read the telemetry-enriched schema');
+  const values = telemetryWithDuplicates({ total: batchSize, unique: batchSize, startS: Math.floor(Date.now() / 1000) - 30, minutes: 1 });
+  // Confluent wire format: magic byte, schema id, Avro bytes.
+  const records = values.map((v) => Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), type.toBuffer(v)]));
+  const once = (): void => {
+    const items = records.map((bytes) => ({ kind: 'telemetry' as const, row: read(bytes, 5)! }));
+    const [batch] = m.buildTableBatches(items);
+    m.daysOf(batch!);
+    if (m.copyBinaryChunks) m.copyBinaryChunks(batch!.spec.columns, batch!.rows);
+    else Buffer.from(batch!.rows.map((r) => m.copyTextLine(r)).join(''));
+  };
+  for (let i = 0; i < 100; i++) once(); // optimised code, as in a running sink
+  const batches = Math.max(100, Math.ceil(rows / batchSize));
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < batches; i++) once();
+  const used = process.cpuUsage(t0);
+  return (used.user + used.system) / (batches * batchSize);
+}
+
 async function main(): Promise<void> {
   const registry = await startRegistryStub();
   try {
@@ -408,6 +456,11 @@ async function main(): Promise<void> {
         ratio: Number((sink / copy).toFixed(3)),
         rollupRefreshMs: Math.round(refreshMs),
       });
+    }
+    if (steps.has('rows')) {
+      const usPerRow = await rowPath();
+      out(`Avro bytes -> COPY data, in process (no I/O)          ${usPerRow.toFixed(2)} us/row CPU`);
+      result.rowPathCpuUsPerRow = Number(usPerRow.toFixed(3));
     }
     if (steps.has('kafka')) {
       const e2e = await kafkaToPostgres(registry.url, rows);
