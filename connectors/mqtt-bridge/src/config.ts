@@ -52,12 +52,12 @@ export const bridgeConfigShape = {
   /**
    * librdkafka linger.ms: how long the producer waits to fill a batch. Every PUBACK waits for it;
    * librdkafka sends one produce request per partition and batch, so a longer linger means fewer,
-   * larger requests for the broker. 5 ms: in the end-to-end benchmark (8,000–12,000 messages/s)
-   * the broker's CPU per message was 0.021–0.029 ms with 5 or 10 ms and 0.032–0.035 ms with
-   * 2 ms, while a client with few publishes in flight waits the linger on every one (README,
-   * Performance).
+   * larger requests and delivery-report batches. 10 ms: in the end-to-end benchmark (12,000–19,000
+   * messages/s) the bridge's CPU per message was 0.020 ms in four runs with 10 ms against
+   * 0.021–0.024 ms with 5 ms, alternating (20 ms: 0.022–0.024), the broker's about the same; a
+   * client with few publishes in flight waits the linger on every one (README, Performance).
    */
-  BRIDGE_KAFKA_LINGER_MS: env.int(5, 0, 1_000),
+  BRIDGE_KAFKA_LINGER_MS: env.int(10, 0, 1_000),
   /** How often Kafka delivery reports are polled; a PUBACK waits for the next poll after the ack. */
   BRIDGE_KAFKA_POLL_INTERVAL_MS: env.int(2, 1, 1_000),
   /** /health, /ready and /metrics. */
