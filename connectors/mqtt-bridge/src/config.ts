@@ -52,12 +52,13 @@ export const bridgeConfigShape = {
   /**
    * librdkafka linger.ms: how long the producer waits to fill a batch. Every PUBACK waits for it;
    * librdkafka sends one produce request per partition and batch, so a longer linger means fewer,
-   * larger requests and delivery-report batches. 10 ms: in the end-to-end benchmark (12,000–19,000
-   * messages/s) the bridge's CPU per message was 0.020 ms in four runs with 10 ms against
-   * 0.021–0.024 ms with 5 ms, alternating (20 ms: 0.022–0.024), the broker's about the same; a
-   * client with few publishes in flight waits the linger on every one (README, Performance).
+   * larger requests and delivery-report batches. 5 ms: in the end-to-end benchmark 10 ms gave the
+   * bridge 0.020–0.023 ms CPU per message against 0.021–0.024 with 5 ms (alternating runs, the
+   * broker's about the same, the whole path 0.091–0.103 against 0.099–0.100), but a client with few
+   * publishes in flight waits the linger on every one: the bridge stage bench (20 clients, window
+   * 10) fell from 20,400 to 13,200 msg/s with 10 ms (README, Performance).
    */
-  BRIDGE_KAFKA_LINGER_MS: env.int(10, 0, 1_000),
+  BRIDGE_KAFKA_LINGER_MS: env.int(5, 0, 1_000),
   /** How often Kafka delivery reports are polled; a PUBACK waits for the next poll after the ack. */
   BRIDGE_KAFKA_POLL_INTERVAL_MS: env.int(2, 1, 1_000),
   /** /health, /ready and /metrics. */
