@@ -2,6 +2,7 @@ import { isZenthosError } from '@zenthos/core';
 import { createMemoryRegistryClient } from '../adapters/memory-registry-client';
 import type { TelemetryRaw } from '../generated/types';
 import { contracts } from '../generated/contracts';
+import { parseSchema } from './avro';
 import { createSerdeWith } from './serde';
 import { frame } from './wire-format';
 
@@ -49,6 +50,50 @@ describe('serde', () => {
     expect((await serde.decode<TelemetryRaw>(first)).value).toEqual(telemetry);
     expect((await serde.decode<TelemetryRaw>(large)).value).toEqual(big);
     expect(large.readInt32BE(1)).toBe(first.readInt32BE(1));
+  });
+
+  it("writes the bytes avsc writes for every contract and for strings around the short ASCII path's limits", async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    const body = async (subject: string, value: unknown): Promise<Buffer> => (await serde.encode(subject, value as never)).subarray(5);
+    for (const c of Object.values(contracts)) {
+      const type = parseSchema(c.schema as object);
+      for (let i = 0; i < 20; i++) {
+        const value = type.random();
+        expect(await body(c.subject, value)).toEqual(type.toBuffer(value));
+      }
+    }
+    const raw = parseSchema(contracts['telemetry-raw'].schema as object);
+    const strings = [
+      '',
+      'a',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'é',
+      'abcé',
+      'ab\u007f',
+      'ab\u0080',
+      '温度',
+      'a😀b',
+      '\ud800x',
+      'y'.repeat(62) + 'ü',
+    ];
+    for (const s of strings) {
+      const value = { ...telemetry, device_id: s, sensors: { [s]: 1.5, plain: 2 }, model_version: s };
+      expect(await body('zenthos.telemetry.raw-value', value)).toEqual(raw.toBuffer(value));
+    }
+    // Larger than the scratch buffer: short strings near its end fall back to avsc's write.
+    const sensors: Record<string, number> = {};
+    for (let i = 0; i < 8_000; i++) sensors[`sensor_${i}`] = i;
+    const big = { ...telemetry, sensors };
+    expect(await body('zenthos.telemetry.raw-value', big)).toEqual(raw.toBuffer(big));
+  });
+
+  it('refuses a non-string where a string belongs with ZEN_PAYLOAD_INVALID', async () => {
+    const serde = createSerdeWith(createMemoryRegistryClient());
+    expect(await codeOf(serde.encode('zenthos.telemetry.raw-value', { ...telemetry, device_id: 42 as unknown as string }))).toBe(
+      'ZEN_PAYLOAD_INVALID',
+    );
   });
 
   it('reuses the id: the same schema is registered once', async () => {

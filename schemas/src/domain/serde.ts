@@ -1,8 +1,8 @@
 import { ZenthosError, isZenthosError } from '@zenthos/core';
-import type { Resolver, Type } from 'avsc';
+import { Type, types, type Resolver } from 'avsc';
 import { contracts } from '../generated/contracts';
 import type { ContractValueBySubject } from '../generated/contracts';
-import { parseSchema, schemaText, type AvroSchema } from './avro';
+import { schemaJson, schemaText, type AvroSchema } from './avro';
 import { checkBounded, defaultDecodeLimits, type DecodeLimits } from './bounded-check';
 import type { SchemaRegistryClient } from './registry-port';
 import { unframe, WIRE_HEADER_BYTES, writeWireHeader } from './wire-format';
@@ -87,6 +87,68 @@ const SCRATCH_BYTES = 64 * 1024;
 
 const contractBySubject = new Map<string, AvroSchema>(Object.values(contracts).map((c) => [c.subject, c.schema as AvroSchema]));
 
+/** The part of avsc's `Tap` (its write cursor over a buffer) that a type's `_write` uses. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  writeString(s: string): void;
+}
+
+/**
+ * avsc's string type with a faster write for short ASCII strings (ids, names, map keys: most
+ * strings of Zenthos records). avsc's `Tap.writeString` asks `Buffer.byteLength` (a native call)
+ * for every string before copying it; here a string of fewer than 64 characters is copied while
+ * it stays ASCII and its one-byte length (zigzag varint of n < 64, Avro spec "Binary Encoding")
+ * is written in front. Any other string, or one that does not fit the buffer, goes through
+ * avsc's own write, from the same position. The bytes are avsc's in every case (unit tests
+ * compare them). Measured, `encodeCached` of a telemetry record, alternating builds: enriched
+ * 780–980 → 730–910 ns, raw 545–565 → 490–600 ns (avsc's type alone, enriched: 820–860 → 700–725 ns).
+ */
+class ShortAsciiStringType extends types.StringType {}
+const avscStringWrite = (types.StringType.prototype as unknown as { _write(this: unknown, tap: Tap, val: unknown): void })._write;
+(ShortAsciiStringType.prototype as unknown as { _write(tap: Tap, val: unknown): void })._write = function writeShortAscii(
+  this: unknown,
+  tap: Tap,
+  val: unknown,
+): void {
+  if (typeof val !== 'string') return avscStringWrite.call(this, tap, val);
+  const n = val.length;
+  const buf = tap.buf;
+  const start = tap.pos;
+  if (n < 64 && start + 1 + n <= buf.length) {
+    let p = start + 1;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = val.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[p++] = c;
+    }
+    if (i === n) {
+      buf[start] = n << 1;
+      tap.pos = p;
+      return;
+    }
+  }
+  tap.writeString(val);
+};
+
+// Every string schema of a serde's types gets the faster write; logical types are not
+// instantiated (see parseSchema), so a `uuid` string is a plain string as before.
+const shortAsciiStrings = (schema: unknown): Type | undefined =>
+  schema === 'string' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'string')
+    ? new ShortAsciiStringType()
+    : undefined;
+
+/** As parseSchema (`./avro`), with {@link ShortAsciiStringType} for strings: the serde's types. */
+const parseSerdeSchema = (text: string): Type => {
+  const json = schemaJson(text);
+  try {
+    return Type.forSchema(json as Parameters<typeof Type.forSchema>[0], { wrapUnions: 'auto', typeHook: shortAsciiStrings });
+  } catch (err) {
+    throw new ZenthosError('ZEN_SCHEMA_INVALID', `invalid Avro schema: ${(err as Error).message}`, false, { cause: err });
+  }
+};
+
 /** The contract schema of `schemas/avro` registered under a subject, if any. */
 export const contractSchemaForSubject = (subject: string): AvroSchema | undefined => contractBySubject.get(subject);
 
@@ -112,7 +174,7 @@ export function createSerdeWith(registry: SchemaRegistryClient, settings: SerdeS
   const typeFor = (text: string): Type => {
     let type = typesByText.get(text);
     if (type === undefined) {
-      type = parseSchema(text);
+      type = parseSerdeSchema(text);
       typesByText.set(text, type);
     }
     return type;
