@@ -54,7 +54,7 @@ export interface ConsumerPort {
   subscribe(topics: readonly string[]): Promise<void>;
   /** Up to `max` records, waiting at most `timeoutMs` when none are ready. */
   poll(max: number, timeoutMs: number): Promise<IncomingRecord[]>;
-  /** Commits positions (offset of the next record to read) synchronously with the group. */
+  /** Commits positions (offset of the next record to read); resolves only once the group coordinator accepted them. */
   commit(positions: readonly CommitPosition[]): Promise<void>;
   disconnect(): Promise<void>;
 }

@@ -102,6 +102,61 @@ describe('Kafka round trip', () => {
     expect(committed).toBe(50);
   });
 
+  it('commits asynchronously: concurrent commits each settle once the group accepted them, a refused one rejects coded and retriable', async () => {
+    const topic = await newTopic();
+    const producer = createRdkafkaProducer(settings);
+    await producer.connect();
+    await producer.send(
+      Array.from({ length: 20 }, (_, i) => ({ topic, key: `device-${i % 4}`, partition: i % 2, value: Buffer.from(`v-${i}`) })),
+    );
+    await producer.disconnect();
+
+    const groupId = `test-${randomUUID()}`;
+    const consumer = createRdkafkaConsumer({ ...settings, groupId });
+    await consumer.connect();
+    await consumer.subscribe([topic]);
+    const received: IncomingRecord[] = [];
+    const deadline = Date.now() + 30_000;
+    while (received.length < 20 && Date.now() < deadline) received.push(...(await consumer.poll(100, 500)));
+    expect(received).toHaveLength(20);
+    const last = (p: number): IncomingRecord => received.filter((r) => r.partition === p).at(-1)!;
+    const positions = [0, 1].map((p) => nextPosition(last(p)));
+    // Two commits in flight at once, no poll running: both settle from their own results.
+    const early = positions.map((p) => ({ ...p, offset: String(Number(p.offset) - 1) }));
+    await Promise.all([consumer.commit(early), consumer.commit(positions)]);
+    const after = await admin.fetchOffsets({ groupId, topics: [topic] });
+    expect(after[0]!.partitions.map((p) => Number(p.offset)).reduce((a, b) => a + b, 0)).toBe(20);
+
+    // A topic the cluster does not have: the coordinator refuses the commit.
+    const refused = consumer.commit([{ topic: `test.missing.${randomUUID()}`, partition: 0, offset: '1' }]);
+    await expect(refused).rejects.toMatchObject({ code: 'ZEN_KAFKA_CONSUME_FAILED', retriable: true });
+    await consumer.disconnect();
+  });
+
+  it('hands records taken while a commit is answered to the next polls, in order, each once', async () => {
+    const topic = await newTopic();
+    const producer = createRdkafkaProducer(settings);
+    await producer.connect();
+    await producer.send(Array.from({ length: 200 }, (_, i) => ({ topic, key: 'device-0', partition: 0, value: Buffer.from(`v-${i}`) })));
+    await producer.disconnect();
+
+    const consumer = createRdkafkaConsumer({ ...settings, groupId: `test-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe([topic]);
+    const received: IncomingRecord[] = [];
+    const deadline = Date.now() + 30_000;
+    while (received.length < 200 && Date.now() < deadline) {
+      // Small polls, each followed by a commit with no poll running: the adapter consumes to
+      // get the commit's result and must keep what it took for the following polls.
+      const batch = await consumer.poll(7, 500);
+      received.push(...batch);
+      if (batch.length > 0) await consumer.commit([nextPosition(batch.at(-1)!)]);
+    }
+    await consumer.disconnect();
+    expect(received.map((r) => Number(r.offset))).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(received.map((r) => r.value?.toString())).toEqual(Array.from({ length: 200 }, (_, i) => `v-${i}`));
+  });
+
   it('produces with kafkajs and reads back with kafkajs', async () => {
     const topic = await newTopic();
     const producer = createKafkajsProducer(settings);

@@ -14,10 +14,10 @@ import type {
 /** librdkafka properties passed through as they are (https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md). */
 export type RdkafkaProperties = Readonly<Record<string, string | number | boolean>>;
 
-const toError = (err: unknown, code: 'ZEN_KAFKA_PRODUCE_FAILED' | 'ZEN_KAFKA_CONSUME_FAILED'): ZenthosError => {
+const toError = (err: unknown, code: 'ZEN_KAFKA_PRODUCE_FAILED' | 'ZEN_KAFKA_CONSUME_FAILED', alwaysRetriable = false): ZenthosError => {
   const e = err as Partial<LibrdKafkaError> & Error;
   // librdkafka marks transient failures (broker down, timeouts) as retriable.
-  const retriable = e.isRetriable === true || e.code === -185 /* timed out */ || e.code === -195; /* transport */
+  const retriable = alwaysRetriable || e.isRetriable === true || e.code === -185 /* timed out */ || e.code === -195; /* transport */
   return new ZenthosError(code, `kafka: ${e.message ?? String(err)}`, retriable, { cause: err });
 };
 
@@ -167,7 +167,36 @@ export const toIncomingBatch = (messages: Message[]): IncomingRecord[] => {
   return out;
 };
 
-/** Consumer group member on node-rdkafka with auto-commit off: offsets move only through `commit`. */
+// A commit waiting for its result: the offsets it asked for, as a key to match the result by.
+interface PendingCommit {
+  readonly key: string;
+  readonly resolve: () => void;
+  readonly reject: (err: ZenthosError) => void;
+}
+
+type CommittedOffset = { topic: string; partition: number; offset?: number };
+const commitKey = (offsets: readonly CommittedOffset[]): string =>
+  offsets
+    .map((o) => `${o.topic}\0${o.partition}\0${o.offset ?? ''}`)
+    .sort()
+    .join('\n');
+
+// How long one consume call made only to serve a pending commit's result waits for a record.
+const COMMIT_SERVE_TIMEOUT_MS = 5;
+// At most this many records are taken (and held for the next poll) by such a call.
+const COMMIT_SERVE_MAX = 500;
+
+/**
+ * Consumer group member on node-rdkafka with auto-commit off: offsets move only through `commit`.
+ *
+ * `commit` is librdkafka's asynchronous commit: the event loop does not block on the round trip
+ * to the group coordinator (commitSync did, about 120 ms of main-thread time per 50,000-record
+ * sink run). Its promise settles from librdkafka's offset_commit_cb, which librdkafka serves only
+ * inside a consume call (node-rdkafka's KafkaConsumer forwards the main queue to the consumer
+ * queue), so while a commit waits and no `poll` is running the adapter makes short consume calls
+ * of its own; the records they return are held, in order, and handed to the next `poll` first.
+ * Consume calls never overlap, so records reach the caller in the order librdkafka returned them.
+ */
 export function createRdkafkaConsumer(
   settings: KafkaClientSettings & { groupId: string; fromBeginning?: boolean },
   overrides: RdkafkaProperties = {},
@@ -182,32 +211,118 @@ export function createRdkafkaConsumer(
       'isolation.level': 'read_committed',
       'socket.keepalive.enable': true,
       ...overrides,
+      offset_commit_cb: true,
     } as never,
     { 'auto.offset.reset': settings.fromBeginning === false ? 'latest' : 'earliest' },
   );
+
+  const commits: PendingCommit[] = [];
+  // One result per commitAsync, in the order the coordinator answers. Matched by the offsets it
+  // reports (a failure decided locally can overtake one still on the wire); two commits of the
+  // same offsets take their results in the order they were made.
+  consumer.on('offset.commit', (err: LibrdKafkaError | undefined, offsets: CommittedOffset[]) => {
+    const key = commitKey(offsets ?? []);
+    let i = commits.findIndex((c) => c.key === key);
+    if (i < 0) i = 0;
+    const c = commits.splice(i, 1)[0];
+    if (!c) return;
+    if (err) c.reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED', true));
+    else c.resolve();
+  });
+
+  // The one consume call running, if any; records taken while serving a commit, not yet polled.
+  let consuming: Promise<void> | undefined;
+  let held: Message[] = [];
+  let heldError: unknown;
+  let connected = false;
+
+  const consumeOnce = (max: number, timeoutMs: number): Promise<Message[]> =>
+    new Promise((resolve, reject) => {
+      consumer.setDefaultConsumeTimeout(timeoutMs);
+      consumer.consume(max, (err, messages) => (err ? reject(err) : resolve(messages)));
+    });
+
+  // Serves pending commits' results while no poll is consuming.
+  const serveCommits = (): void => {
+    if (consuming || commits.length === 0 || !connected || held.length >= COMMIT_SERVE_MAX) return;
+    consuming = consumeOnce(COMMIT_SERVE_MAX - held.length, COMMIT_SERVE_TIMEOUT_MS).then(
+      (messages) => {
+        for (let i = 0; i < messages.length; i++) held.push(messages[i] as Message);
+        consuming = undefined;
+        serveCommits();
+      },
+      (err: unknown) => {
+        heldError ??= err;
+        consuming = undefined;
+        serveCommits();
+      },
+    );
+  };
+
+  const poll = async (max: number, timeoutMs: number): Promise<IncomingRecord[]> => {
+    // Records held by a commit's consume call come first; a poll never overlaps another call.
+    while (consuming && held.length === 0) await consuming;
+    if (held.length > 0) {
+      const out = held.length <= max ? held : held.splice(0, max);
+      if (out === held) held = [];
+      serveCommits();
+      return toIncomingBatch(out);
+    }
+    if (heldError !== undefined) {
+      const err = heldError;
+      heldError = undefined;
+      throw toError(err, 'ZEN_KAFKA_CONSUME_FAILED');
+    }
+    const run = consumeOnce(max, timeoutMs);
+    consuming = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return toIncomingBatch(await run);
+    } catch (err) {
+      throw toError(err, 'ZEN_KAFKA_CONSUME_FAILED');
+    } finally {
+      consuming = undefined;
+      serveCommits();
+    }
+  };
+
   return {
     connect: () =>
       new Promise((resolve, reject) => {
-        consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve()));
+        consumer.connect({ timeout: 10_000 }, (err) => {
+          if (err) return reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED'));
+          connected = true;
+          resolve();
+        });
       }),
     subscribe: async (topics) => {
       consumer.subscribe([...topics]);
     },
-    poll: (max, timeoutMs) =>
-      new Promise((resolve, reject) => {
-        consumer.setDefaultConsumeTimeout(timeoutMs);
-        consumer.consume(max, (err, messages) =>
-          err ? reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED')) : resolve(toIncomingBatch(messages)),
-        );
-      }),
-    commit: async (positions: readonly CommitPosition[]) => {
-      if (positions.length === 0) return;
-      try {
-        consumer.commitSync(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) })));
-      } catch (err) {
-        throw toError(err, 'ZEN_KAFKA_CONSUME_FAILED');
+    poll,
+    commit: (positions: readonly CommitPosition[]) => {
+      if (positions.length === 0) return Promise.resolve();
+      const offsets = positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) }));
+      return new Promise<void>((resolve, reject) => {
+        try {
+          consumer.commit(offsets);
+        } catch (err) {
+          reject(toError(err, 'ZEN_KAFKA_CONSUME_FAILED', true));
+          return;
+        }
+        commits.push({ key: commitKey(offsets), resolve, reject });
+        serveCommits();
+      });
+    },
+    disconnect: async () => {
+      while (consuming) await consuming;
+      connected = false;
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+      // Results that never came: the offsets may or may not be committed; the caller re-reads.
+      for (const c of commits.splice(0)) {
+        c.reject(new ZenthosError('ZEN_KAFKA_CONSUME_FAILED', 'kafka: consumer disconnected before the commit was answered', true));
       }
     },
-    disconnect: () => new Promise((resolve) => consumer.disconnect(() => resolve())),
   };
 }
