@@ -183,7 +183,9 @@ const commitKey = (offsets: readonly CommittedOffset[]): string =>
 
 // How long one consume call made only to serve a pending commit's result waits for a record.
 const COMMIT_SERVE_TIMEOUT_MS = 5;
-// At most this many records are taken (and held for the next poll) by such a call.
+// Records one such call takes (held for the next poll). There is no cap on what is held: a commit
+// whose result waits behind a full hold would never be answered while its caller waits for it
+// before polling again; a commit is answered within a round trip, so the hold stays small.
 const COMMIT_SERVE_MAX = 500;
 
 /**
@@ -244,8 +246,8 @@ export function createRdkafkaConsumer(
 
   // Serves pending commits' results while no poll is consuming.
   const serveCommits = (): void => {
-    if (consuming || commits.length === 0 || !connected || held.length >= COMMIT_SERVE_MAX) return;
-    consuming = consumeOnce(COMMIT_SERVE_MAX - held.length, COMMIT_SERVE_TIMEOUT_MS).then(
+    if (consuming || commits.length === 0 || !connected) return;
+    consuming = consumeOnce(COMMIT_SERVE_MAX, COMMIT_SERVE_TIMEOUT_MS).then(
       (messages) => {
         for (let i = 0; i < messages.length; i++) held.push(messages[i] as Message);
         consuming = undefined;
