@@ -15,6 +15,25 @@ import {
 const { KAFKA_BROKERS: brokers } = loadConfig({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS }, process.env);
 const settings = { brokers, clientId: 'zenthos-test' };
 
+/**
+ * Polls a new group member of `topic` until `count` records came (or 30 s passed), committing
+ * each poll's last position right after it, and leaves the group.
+ */
+async function readCommitting(topic: string, count: number, pollMax: number, groupId = `test-${randomUUID()}`): Promise<IncomingRecord[]> {
+  const consumer = createRdkafkaConsumer({ ...settings, groupId });
+  await consumer.connect();
+  await consumer.subscribe([topic]);
+  const received: IncomingRecord[] = [];
+  const deadline = Date.now() + 30_000;
+  while (received.length < count && Date.now() < deadline) {
+    const batch = await consumer.poll(pollMax, 500);
+    received.push(...batch);
+    if (batch.length > 0) await consumer.commit(batch.map(nextPosition));
+  }
+  await consumer.disconnect();
+  return received;
+}
+
 describe('Kafka round trip', () => {
   let kafka: Kafka;
   let admin: Admin;
@@ -81,17 +100,7 @@ describe('Kafka round trip', () => {
     expect(deliveries.every((d) => d.topic === topic && Number(d.offset) >= 0)).toBe(true);
 
     const groupId = `test-${randomUUID()}`;
-    const consumer = createRdkafkaConsumer({ ...settings, groupId });
-    await consumer.connect();
-    await consumer.subscribe([topic]);
-    const received: IncomingRecord[] = [];
-    const deadline = Date.now() + 30_000;
-    while (received.length < 50 && Date.now() < deadline) {
-      const batch = await consumer.poll(100, 500);
-      received.push(...batch);
-      await consumer.commit(batch.map(nextPosition));
-    }
-    await consumer.disconnect();
+    const received = await readCommitting(topic, 50, 100, groupId);
     expect(received.map((r) => r.value?.toString()).sort()).toEqual(sent.map((s) => s.value.toString()).sort());
     const first = received.find((r) => r.value?.toString() === 'value-0');
     expect(first?.key?.toString()).toBe('device-0');
@@ -140,19 +149,9 @@ describe('Kafka round trip', () => {
     await producer.send(Array.from({ length: 200 }, (_, i) => ({ topic, key: 'device-0', partition: 0, value: Buffer.from(`v-${i}`) })));
     await producer.disconnect();
 
-    const consumer = createRdkafkaConsumer({ ...settings, groupId: `test-${randomUUID()}` });
-    await consumer.connect();
-    await consumer.subscribe([topic]);
-    const received: IncomingRecord[] = [];
-    const deadline = Date.now() + 30_000;
-    while (received.length < 200 && Date.now() < deadline) {
-      // Small polls, each followed by a commit with no poll running: the adapter consumes to
-      // get the commit's result and must keep what it took for the following polls.
-      const batch = await consumer.poll(7, 500);
-      received.push(...batch);
-      if (batch.length > 0) await consumer.commit([nextPosition(batch.at(-1)!)]);
-    }
-    await consumer.disconnect();
+    // Small polls, each followed by a commit with no poll running: the adapter consumes to get
+    // the commit's result and must keep what it took for the following polls.
+    const received = await readCommitting(topic, 200, 7);
     expect(received.map((r) => Number(r.offset))).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(received.map((r) => r.value?.toString())).toEqual(Array.from({ length: 200 }, (_, i) => `v-${i}`));
   });
