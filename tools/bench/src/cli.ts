@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { ZenthosError } from '@zenthos/core';
 import { loadBenchConfig } from './config';
-import { DEFAULT_LOG_LEVEL, LOG_LEVELS, parseBenchOptions, stagePackages, type RawBenchOptions, type StageName } from './domain/options';
+import {
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_WARM_UP,
+  LOG_LEVELS,
+  parseBenchOptions,
+  stagePackages,
+  type RawBenchOptions,
+  type StageName,
+} from './domain/options';
 import { formatReport } from './domain/report';
 import { runEndToEndBench, runStageBench } from './main';
 
@@ -28,6 +36,11 @@ export function registerBenchCommands(program: Command): void {
     .option('--devices <n>', 'devices (MQTT connections), 1 to 2000', '50')
     .option('--messages <m>', 'messages per device', '200')
     .option('--in-flight <k>', 'unacknowledged QoS 1 messages per device', '16')
+    .option(
+      '--warm-up <m>',
+      'messages per device published unpaced before the measured runs, not counted (1: only the first-message set-up)',
+      String(DEFAULT_WARM_UP),
+    )
     .option(
       '--rate <msg/s>',
       'pace the devices at this many messages per second in total (default: unpaced, as fast as --in-flight allows)',

@@ -28,6 +28,7 @@ export {
   MAX_SWEEP_S,
   LOG_LEVELS,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_WARM_UP,
   type LogLevel,
   type BenchOptions,
   type RawBenchOptions,

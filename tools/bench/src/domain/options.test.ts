@@ -17,6 +17,7 @@ describe('parseBenchOptions', () => {
       devices: 50,
       messages: 200,
       inFlight: 16,
+      warmUp: 100,
       baselines: true,
       drainTimeoutMs: 120_000,
       stages: false,
@@ -25,10 +26,13 @@ describe('parseBenchOptions', () => {
     });
   });
   it('reads the flags (--no-baselines gives baselines false)', () => {
-    expect(parseBenchOptions({ devices: '10', messages: '1000', inFlight: '4', baselines: false, drainTimeout: '30' })).toEqual({
+    expect(
+      parseBenchOptions({ devices: '10', messages: '1000', inFlight: '4', warmUp: '1', baselines: false, drainTimeout: '30' }),
+    ).toEqual({
       devices: 10,
       messages: 1000,
       inFlight: 4,
+      warmUp: 1,
       baselines: false,
       drainTimeoutMs: 30_000,
       stages: false,
@@ -54,6 +58,8 @@ describe('parseBenchOptions', () => {
     [{ devices: '2001' }, '--devices "2001"'],
     [{ messages: 'many' }, '--messages "many"'],
     [{ inFlight: '0' }, '--in-flight "0"'],
+    [{ warmUp: '0' }, '--warm-up "0" must be an integer from 1 to 100000'],
+    [{ devices: '2000', warmUp: '1001' }, '--devices × --warm-up is 2002000'],
     [{ drainTimeout: '1' }, '--drain-timeout "1"'],
     [{ devices: '2000', messages: '1001' }, 'at most 2000000 per run'],
     [{ rate: '0' }, '--rate "0" must be an integer from 1 to 1000000'],
