@@ -34,6 +34,7 @@ import { sumSamples } from './domain/prometheus';
 import { highestHeldRate, judgePacedRun, type PacedFigures, type SweepPoint } from './domain/paced';
 import { cpuMsPerMessage, totalCpuMsPerMessage } from './domain/cpu';
 import { benchMethod } from './domain/method';
+import { calibrate, type Calibration } from './domain/calibration';
 import { KAFKA_JIT_WARM_S, kafkaWarmUpNote } from './domain/report';
 
 /** The end-to-end benchmark's results, as written to bench-results/. */
@@ -87,6 +88,11 @@ export interface EndToEndResult {
    * found): under {@link KAFKA_JIT_WARM_S} its CPU per message is still inflated by JIT warm-up.
    */
   readonly kafkaBrokerAgeS: number | null;
+  /**
+   * A fixed single-threaded loop timed just before the warm-up and just after the last measured
+   * run (median of five, ms): higher is a slower machine. Runs are comparable when these are.
+   */
+  readonly machineSpeed: { readonly before: Calibration; readonly after: Calibration };
   readonly baselines: {
     readonly mosquitto: BaselineResult | null;
     readonly kafkaProducer: BaselineResult | null;
@@ -226,6 +232,8 @@ export async function runEndToEndBench(
     // group joins and the first transactions behind us; the rest of --warm-up runs the hot paths
     // of these fresh processes (and of the broker) until they are compiled. The measured run
     // starts once every warm-up message is a row.
+    const speedBefore = calibrate();
+    log(`machine speed: a fixed loop takes ${speedBefore.medianMs} ms (median of ${speedBefore.samples}; higher is slower)`);
     const warmUpTotal = options.devices * options.warmUp;
     log(`warm-up (not measured): ${options.devices} devices × ${options.warmUp} messages (${warmUpTotal} messages)`);
     const first = await loadProcess.run({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
@@ -411,6 +419,9 @@ export async function runEndToEndBench(
     const { endToEnd, services, stageObserver, infrastructure, cpuMsPerMessageTotal } = last;
     const { latency, lost } = endToEnd;
 
+    const speedAfter = calibrate();
+    log(`machine speed after the run: the fixed loop takes ${speedAfter.medianMs} ms`);
+
     // The services are stopped before the baselines so those get the machine to themselves.
     await platform.stop();
     platform = undefined;
@@ -461,6 +472,7 @@ export async function runEndToEndBench(
       cpuMsPerMessageTotal,
       logDir: options.keepLogs ? logDir : null,
       kafkaBrokerAgeS,
+      machineSpeed: { before: speedBefore, after: speedAfter },
       paced: last.paced,
       sweep: sweep ? { runs, highestHeldRate: highestHeldRate(runs.map(sweepPoint)) } : null,
       baselines: { mosquitto, kafkaProducer, postgresCopy },

@@ -37,7 +37,7 @@ const STAGES_NOT_MEASURED =
 const REST =
   'Processor transactions = growth of zenthos_worker_processing_time_seconds_count {outcome="committed"} on the processor\'s ' +
   '/metrics over the run. kafkaBrokerAgeS = seconds the broker JVM had run when the ' +
-  'measured run started (a note is printed under 300 s: JIT warm-up inflates its CPU per message). Paced (--rate R): each device ' +
+  'measured run started (a note is printed under 60 s: JIT warm-up inflates its CPU per message). Paced (--rate R): each device ' +
   "publishes R/devices messages per second, the devices' schedules staggered evenly over one interval, released by one 2 ms " +
   'interval timer and by PUBACKs, the --in-flight window still applying; a device more than maxBurst messages behind skips the ' +
   'older slots (skippedSlots). Published rate = (PUBLISHes − 1) / (last − first PUBLISH); achieved rate = (rows − 1) / (last − ' +

@@ -51,6 +51,10 @@ const result = (withStages: boolean, over: Partial<EndToEndResult> = {}): EndToE
     cpuMsPerMessageTotal: 0.05,
     logDir: null,
     kafkaBrokerAgeS: 3_600,
+    machineSpeed: {
+      before: { medianMs: 92.1, minMs: 91, maxMs: 95, samples: 5 },
+      after: { medianMs: 120.5, minMs: 118, maxMs: 131, samples: 5 },
+    },
     baselines: { mosquitto: null, kafkaProducer: null, postgresCopy: null },
     ratios: { endToEndVsMosquitto: null, endToEndVsKafkaProducer: null, endToEndVsCopy: null },
     paced: null,
@@ -77,6 +81,11 @@ describe('formatReport', () => {
     expect(out[total]).toContain('0.050 ms/msg');
     expect(observer).toBeGreaterThan(total);
     expect(out[observer]).toMatch(/stage observer\s+0\.10 cores {2}0\.007 ms\/msg {2}100 MiB/);
+  });
+  it('prints the machine speed before and after the run', () => {
+    expect(lines(result(false))).toContain(
+      '  machine speed: a fixed loop took 92.1 ms before the warm-up, 120.5 ms after the run (higher is slower)',
+    );
   });
   it('prints the total CPU per message, the log level and a kept log directory', () => {
     const out = lines(result(false, { logDir: 'logs-of-the-run', cpuMsPerMessageTotal: 0.1 }));
