@@ -274,6 +274,8 @@ function postgresService(cfg: StackConfig): ServiceDef {
         'max_connections=200',
         'shared_buffers=256MB',
         'logging_collector=off',
+        // One timestamp per transaction, read back by `zenthos bench` as each row's arrival.
+        'track_commit_timestamp=on',
       ];
       if (timescaleAvailable(bin)) settings.push('shared_preload_libraries=timescaledb', 'timescaledb.telemetry_level=off');
       return {

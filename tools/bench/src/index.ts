@@ -46,7 +46,7 @@ export {
   type ProcessUsage,
   type ResourceSampler,
 } from './adapters/proc-sampler';
-export { installArrivalClock, arrivals, arrivalCount, telemetryTotals } from './adapters/arrivals';
+export { installArrivalClock, arrivals, arrivalCount, telemetryTotals, type ArrivalClock } from './adapters/arrivals';
 export { mosquittoBaseline, kafkaProducerBaseline, copyBaseline, type BaselineResult } from './adapters/baselines';
 export { parseProducerPerformance } from './domain/producer-perf';
 export { cpuMsPerMessage, totalCpuMsPerMessage } from './domain/cpu';

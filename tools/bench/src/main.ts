@@ -19,7 +19,7 @@ import { startLoadProcess, type LoadDevice, type LoadProcess } from '@zenthos/te
 import type { BenchConfig } from './config';
 import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
 import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from './domain/stats';
-import { arrivalCount, arrivals, installArrivalClock, telemetryTotals } from './adapters/arrivals';
+import { arrivalCount, arrivals, installArrivalClock, telemetryTotals, type ArrivalClock } from './adapters/arrivals';
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
 import {
   createGroupSampler,
@@ -58,7 +58,7 @@ export interface EndToEndResult {
     readonly lost: number;
     readonly duplicated: number;
     readonly latency: LatencySummary | null;
-    readonly arrivalTrigger: 'statement' | 'row';
+    readonly arrivalTrigger: ArrivalClock;
     /**
      * publish → row split at the bridge, the processor's enrich step and the commit of its
      * transaction; null when not measured (without `--stages` no observer runs).
@@ -194,7 +194,7 @@ export async function runEndToEndBench(
   try {
     const database = await createTemporaryDatabase(config.DATABASE_URL);
     db = database;
-    const trigger = await installArrivalClock(db.pool);
+    const clock = await installArrivalClock(db.pool);
     const keysDir = join(dir, 'keys');
 
     // Devices first: the registry creates the platform key the bridge then verifies tokens with.
@@ -237,7 +237,7 @@ export async function runEndToEndBench(
     const warmUpTotal = options.devices * options.warmUp;
     log(`warm-up (not measured): ${options.devices} devices × ${options.warmUp} messages (${warmUpTotal} messages)`);
     const first = await loadProcess.run({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
-    await waitForRows(db, first.acknowledged, 60_000, log);
+    await waitForRows(db, clock, first.acknowledged, 60_000, log);
     if (options.warmUp > 1) {
       const rest = await loadProcess.run({
         url: `mqtt://127.0.0.1:${ports.mqtt}`,
@@ -246,7 +246,7 @@ export async function runEndToEndBench(
         messagesPerDevice: options.warmUp - 1,
         inFlight: options.inFlight,
       });
-      await waitForRows(db, first.acknowledged + rest.acknowledged, 120_000, log);
+      await waitForRows(db, clock, first.acknowledged + rest.acknowledged, 120_000, log);
     }
 
     // Opt-in: the observer is one more Kafka consumer on the same two cores (about 0.006-0.008 ms
@@ -274,7 +274,7 @@ export async function runEndToEndBench(
             : `paced at ${rate} msg/s in total (${Math.round((rate / options.devices) * 10) / 10} per device)`),
       );
       const before = await telemetryTotals(database.pool);
-      const stampedBefore = await arrivalCount(database.pool);
+      const stampedBefore = await arrivalCount(database.pool, clock);
       const transactionsBefore = await committedTransactions(processorMetricsUrl);
       // The observer is sampled like a service, under a name of its own, and reported apart.
       const sampler = createResourceSampler(observerPid === undefined ? pids : { ...pids, [OBSERVER]: observerPid });
@@ -296,13 +296,13 @@ export async function runEndToEndBench(
       );
       if (load.firstError !== undefined) log(`  load generator: ${load.firstError}`);
       // Rows still on their way: wait for all of them, or until the count stops moving.
-      await waitForRows(database, stampedBefore + load.acknowledged, options.drainTimeoutMs, log);
+      await waitForRows(database, clock, stampedBefore + load.acknowledged, options.drainTimeoutMs, log);
       const usage = sampler.stop();
       const infraUsage = infraSampler.stop();
       const transactionsAfter = await committedTransactions(processorMetricsUrl);
 
       // This run's messages only: a sweep's earlier runs (and the warm-up) are rows of the same table.
-      const stamped = await arrivals(database.pool);
+      const stamped = await arrivals(database.pool, clock);
       const arrived = new Map<string, number>();
       const latencies: number[] = [];
       let firstArrival = Number.POSITIVE_INFINITY;
@@ -365,7 +365,7 @@ export async function runEndToEndBench(
         lost,
         duplicated: totals.rows - totals.distinct,
         latency,
-        arrivalTrigger: trigger,
+        arrivalTrigger: clock,
         processorTransactions: transactionsBefore === null || transactionsAfter === null ? null : transactionsAfter - transactionsBefore,
       };
       log(
@@ -531,12 +531,18 @@ async function committedTransactions(url: string): Promise<number | null> {
 }
 
 /** Waits until `expected` rows were stamped, the count stops moving for 20 s, or `timeoutMs` passed. */
-async function waitForRows(db: TemporaryDatabase, expected: number, timeoutMs: number, log: (line: string) => void): Promise<void> {
+async function waitForRows(
+  db: TemporaryDatabase,
+  clock: ArrivalClock,
+  expected: number,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let seen = -1;
   let stillSince = Date.now();
   for (;;) {
-    const n = await arrivalCount(db.pool);
+    const n = await arrivalCount(db.pool, clock);
     if (n >= expected || Date.now() > deadline) return;
     if (n !== seen) {
       seen = n;

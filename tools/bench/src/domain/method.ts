@@ -13,8 +13,8 @@ const LOAD =
   'library): one connection per device (CONNACK checked), a window of --in-flight unacknowledged PUBLISHes per connection refilled ' +
   'as PUBACKs arrive, the PUBLISHes of one event-loop turn written as one buffer; payloads are the firmware telemetry of ' +
   'buildTelemetry (built once per device, a fresh UUIDv4 message_id and the current timestamp written into each message); the ' +
-  'publish time of each message_id is taken just before the write; a warm-up (not counted) runs first: one message per device, then --warm-up minus one more per device unpaced (default 100 in all), so the fresh services and the broker have their hot paths compiled. Arrival: in a throw-away database, an AFTER INSERT trigger on telemetry_raw stamps each inserted ' +
-  'row with clock_timestamp() (the INSERT of the sink, a few ms before its COMMIT makes the row visible). Latency = arrival − ' +
+  "publish time of each message_id is taken just before the write; a warm-up (not counted) runs first: one message per device, then --warm-up minus one more per device unpaced (default 100 in all), so the fresh services and the broker have their hot paths compiled. Arrival: with track_commit_timestamp on, the commit time of the row's inserting transaction, pg_xact_commit_timestamp(xmin) " +
+  '(when the row became visible); otherwise, in a throw-away database, an AFTER INSERT trigger on telemetry_raw stamps each inserted row with clock_timestamp() (the INSERT of the sink, a few ms before its COMMIT). Latency = arrival − ' +
   'publish per message_id, same host clock. Rate = rows / (last arrival − first publish). Lost = published and acknowledged but ' +
   'never inserted; duplicated = rows − distinct message_id. CPU = (utime + stime) deltas of /proc/<pid>/stat over the run, ' +
   'RSS = largest VmRSS of /proc/<pid>/status sampled every 500 ms; the Kafka broker (the kafka.Kafka JVM listening on KAFKA_BROKERS), Postgres and Redis processes of the local stack ' +
