@@ -37,8 +37,8 @@ export function registerBenchCommands(program: Command): void {
     .option('--messages <m>', 'messages per device', '200')
     .option('--in-flight <k>', 'unacknowledged QoS 1 messages per device', '16')
     .option(
-      '--warm-up <m>',
-      'messages per device published unpaced before the measured runs, not counted (1: only the first-message set-up)',
+      '--warm-up <n>',
+      'messages published unpaced before the measured runs, in all, not counted: at least one per device, the rest spread over the devices',
       String(DEFAULT_WARM_UP),
     )
     .option(

@@ -29,6 +29,7 @@ export {
   LOG_LEVELS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_WARM_UP,
+  warmUpPerDevice,
   type LogLevel,
   type BenchOptions,
   type RawBenchOptions,

@@ -17,7 +17,7 @@ import {
 import { deviceIdsFor, mapLimited } from '@zenthos/simulator';
 import { startLoadProcess, type LoadDevice, type LoadProcess } from '@zenthos/testing';
 import type { BenchConfig } from './config';
-import { planStage, stagePackages, type BenchOptions, type StageName, type StagePlan } from './domain/options';
+import { planStage, stagePackages, warmUpPerDevice, type BenchOptions, type StageName, type StagePlan } from './domain/options';
 import { ratePerSecond, ratio, summarizeLatencies, type LatencySummary } from './domain/stats';
 import { arrivalCount, arrivals, installArrivalClock, telemetryTotals, type ArrivalClock } from './adapters/arrivals';
 import { copyBaseline, kafkaProducerBaseline, mosquittoBaseline, type BaselineResult } from './adapters/baselines';
@@ -113,6 +113,9 @@ export interface EndToEndResult {
    */
   readonly goal: { readonly messagesPerSecond: 20_000; readonly p99Ms: 1_000; readonly met: boolean };
 }
+
+/** Longest time spent on warm-up rounds added while the local Kafka broker is younger than {@link KAFKA_JIT_WARM_S}. */
+const MAX_EXTRA_WARM_UP_MS = 60_000;
 
 /** The figures of one measured run. */
 export type EndToEndFigures = EndToEndResult['endToEnd'];
@@ -230,23 +233,43 @@ export async function runEndToEndBench(
     const devices: LoadDevice[] = credentials.map((c) => ({ id: c.id, token: c.token, topic: `zenthos/${model}/${c.id}/telemetry` }));
     // Warm-up, not measured: the first message per device gets schema registration, consumer
     // group joins and the first transactions behind us; the rest of --warm-up runs the hot paths
-    // of these fresh processes (and of the broker) until they are compiled. The measured run
+    // of these fresh processes (and of the broker) until they are optimised. The measured run
     // starts once every warm-up message is a row.
     const speedBefore = calibrate();
     log(`machine speed: a fixed loop takes ${speedBefore.medianMs} ms (median of ${speedBefore.samples}; higher is slower)`);
-    const warmUpTotal = options.devices * options.warmUp;
-    log(`warm-up (not measured): ${options.devices} devices × ${options.warmUp} messages (${warmUpTotal} messages)`);
+    const perDevice = warmUpPerDevice(options.warmUp, options.devices);
+    log(`warm-up (not measured): 1 + ${perDevice} messages from each of the ${options.devices} devices`);
     const first = await loadProcess.run({ url: `mqtt://127.0.0.1:${ports.mqtt}`, model, devices, messagesPerDevice: 1, inFlight: 1 });
     await waitForRows(db, clock, first.acknowledged, 60_000, log);
-    if (options.warmUp > 1) {
-      const rest = await loadProcess.run({
+    const kafkaPorts = config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0);
+    const brokerAge = (): number | null => youngestAgeSeconds(findInfrastructure(kafkaPorts)['kafka-broker'] ?? []) ?? null;
+    let warmedUp = first.acknowledged;
+    const warmUpRound = async (messagesPerDevice: number): Promise<void> => {
+      const round = await (loadProcess as LoadProcess).run({
         url: `mqtt://127.0.0.1:${ports.mqtt}`,
         model,
         devices,
-        messagesPerDevice: options.warmUp - 1,
+        messagesPerDevice,
         inFlight: options.inFlight,
       });
-      await waitForRows(db, clock, first.acknowledged + rest.acknowledged, 120_000, log);
+      warmedUp += round.acknowledged;
+      await waitForRows(database, clock, warmedUp, 120_000, log);
+    };
+    if (perDevice > 0) {
+      await warmUpRound(perDevice);
+      // A broker started moments ago (a fresh `npm run bench`) is still compiling: more rounds
+      // until it has run KAFKA_JIT_WARM_S, for at most MAX_EXTRA_WARM_UP_MS.
+      const until = Date.now() + MAX_EXTRA_WARM_UP_MS;
+      const youngAt = brokerAge();
+      if (youngAt !== null && youngAt < KAFKA_JIT_WARM_S) {
+        log(`  the Kafka broker started ${youngAt} s ago: more warm-up rounds until it has run ${KAFKA_JIT_WARM_S} s`);
+        let rounds = 0;
+        for (let age: number | null = youngAt; age !== null && age < KAFKA_JIT_WARM_S && Date.now() < until; age = brokerAge()) {
+          await warmUpRound(perDevice);
+          rounds++;
+        }
+        log(`  ${rounds} more warm-up rounds, ${warmedUp} warm-up messages in all`);
+      }
     }
 
     // Opt-in: the observer is one more Kafka consumer on the same two cores (about 0.006-0.008 ms
@@ -261,8 +284,7 @@ export async function runEndToEndBench(
     }
     const observerPid = observer?.pid;
     const processorMetricsUrl = `http://127.0.0.1:${ports.processorTelemetryOps}/metrics`;
-    const kafkaPorts = config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0);
-    const kafkaBrokerAgeS = youngestAgeSeconds(findInfrastructure(kafkaPorts)['kafka-broker'] ?? []) ?? null;
+    const kafkaBrokerAgeS = brokerAge();
     if (kafkaBrokerAgeS !== null && kafkaBrokerAgeS < KAFKA_JIT_WARM_S) log(kafkaWarmUpNote(kafkaBrokerAgeS));
 
     /** One measured run (paced at `rate`, or unpaced) against the services started above. */

@@ -1,5 +1,13 @@
 import { commonEnv, isZenthosError, loadConfig } from '@zenthos/core';
-import { DEFAULT_LOG_LEVEL, LOG_LEVELS, parseBenchOptions, planStage, type RawBenchOptions, type StagePackageFacts } from './options';
+import {
+  DEFAULT_LOG_LEVEL,
+  LOG_LEVELS,
+  parseBenchOptions,
+  planStage,
+  warmUpPerDevice,
+  type RawBenchOptions,
+  type StagePackageFacts,
+} from './options';
 
 const problem = (raw: RawBenchOptions): string => {
   try {
@@ -11,13 +19,25 @@ const problem = (raw: RawBenchOptions): string => {
   throw new Error('accepted');
 };
 
+describe('warmUpPerDevice', () => {
+  it('spreads what is left after the first message per device, rounded up', () => {
+    expect(warmUpPerDevice(100_000, 50)).toBe(1_999);
+    expect(warmUpPerDevice(100_000, 30)).toBe(3_333);
+    expect(warmUpPerDevice(101, 100)).toBe(1);
+  });
+  it('is 0 when the first messages are the whole warm-up', () => {
+    expect(warmUpPerDevice(0, 50)).toBe(0);
+    expect(warmUpPerDevice(50, 50)).toBe(0);
+  });
+});
+
 describe('parseBenchOptions', () => {
   it('defaults to 50 devices × 200 messages with the baselines, no stage observer, services at warn, logs deleted', () => {
     expect(parseBenchOptions({})).toEqual({
       devices: 50,
       messages: 200,
       inFlight: 16,
-      warmUp: 100,
+      warmUp: 100_000,
       baselines: true,
       drainTimeoutMs: 120_000,
       stages: false,
@@ -27,12 +47,12 @@ describe('parseBenchOptions', () => {
   });
   it('reads the flags (--no-baselines gives baselines false)', () => {
     expect(
-      parseBenchOptions({ devices: '10', messages: '1000', inFlight: '4', warmUp: '1', baselines: false, drainTimeout: '30' }),
+      parseBenchOptions({ devices: '10', messages: '1000', inFlight: '4', warmUp: '0', baselines: false, drainTimeout: '30' }),
     ).toEqual({
       devices: 10,
       messages: 1000,
       inFlight: 4,
-      warmUp: 1,
+      warmUp: 0,
       baselines: false,
       drainTimeoutMs: 30_000,
       stages: false,
@@ -58,8 +78,8 @@ describe('parseBenchOptions', () => {
     [{ devices: '2001' }, '--devices "2001"'],
     [{ messages: 'many' }, '--messages "many"'],
     [{ inFlight: '0' }, '--in-flight "0"'],
-    [{ warmUp: '0' }, '--warm-up "0" must be an integer from 1 to 100000'],
-    [{ devices: '2000', warmUp: '1001' }, '--devices × --warm-up is 2002000'],
+    [{ warmUp: '-1' }, '--warm-up "-1" must be an integer from 0 to 2000000'],
+    [{ warmUp: '2000001' }, '--warm-up "2000001" must be an integer from 0 to 2000000'],
     [{ drainTimeout: '1' }, '--drain-timeout "1"'],
     [{ devices: '2000', messages: '1001' }, 'at most 2000000 per run'],
     [{ rate: '0' }, '--rate "0" must be an integer from 1 to 1000000'],
