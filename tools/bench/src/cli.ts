@@ -34,7 +34,7 @@ export function registerBenchCommands(program: Command): void {
     .argument('[stage]', `end to end when omitted, or one of ${Object.keys(stagePackages).join(', ')}`)
     .argument('[args...]', "arguments passed to a stage's benchmark")
     .option('--devices <n>', 'devices (MQTT connections), 1 to 2000', '50')
-    .option('--messages <m>', 'messages per device', '200')
+    .option('--messages <m>', 'messages per device', '1000')
     .option('--in-flight <k>', 'unacknowledged QoS 1 messages per device', '16')
     .option(
       '--warm-up <n>',

@@ -32,10 +32,10 @@ describe('warmUpPerDevice', () => {
 });
 
 describe('parseBenchOptions', () => {
-  it('defaults to 50 devices × 200 messages with the baselines, no stage observer, services at warn, logs deleted', () => {
+  it('defaults to 50 devices × 1,000 messages with the baselines, no stage observer, services at warn, logs deleted', () => {
     expect(parseBenchOptions({})).toEqual({
       devices: 50,
-      messages: 200,
+      messages: 1_000,
       inFlight: 16,
       warmUp: 100_000,
       baselines: true,

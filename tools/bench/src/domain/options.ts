@@ -108,7 +108,7 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     return Number(text);
   };
   const devices = int('devices', raw.devices, 50, 1, 2_000);
-  const messages = int('messages', raw.messages, 200, 1, 1_000_000);
+  const messages = int('messages', raw.messages, 1_000, 1, 1_000_000);
   const inFlight = int('in-flight', raw.inFlight, 16, 1, 1_000);
   const warmUp = int('warm-up', raw.warmUp, DEFAULT_WARM_UP, 0, MAX_TOTAL_MESSAGES);
   const drainTimeoutMs = int('drain-timeout', raw.drainTimeout, 120, 5, 1_800) * 1000;
