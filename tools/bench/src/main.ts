@@ -243,20 +243,15 @@ export async function runEndToEndBench(
     await waitForRows(db, clock, first.acknowledged, 60_000, log);
     const kafkaPorts = config.KAFKA_BROKERS.map((b) => Number(b.slice(b.lastIndexOf(':') + 1))).filter((p) => p > 0);
     const brokerAge = (): number | null => youngestAgeSeconds(findInfrastructure(kafkaPorts)['kafka-broker'] ?? []) ?? null;
-    let warmedUp = first.acknowledged;
-    const warmUpRound = async (messagesPerDevice: number): Promise<void> => {
-      const round = await (loadProcess as LoadProcess).run({
+    if (perDevice > 0) {
+      const rest = await loadProcess.run({
         url: `mqtt://127.0.0.1:${ports.mqtt}`,
         model,
         devices,
-        messagesPerDevice,
+        messagesPerDevice: perDevice,
         inFlight: options.inFlight,
       });
-      warmedUp += round.acknowledged;
-      await waitForRows(database, clock, warmedUp, 120_000, log);
-    };
-    if (perDevice > 0) {
-      await warmUpRound(perDevice);
+      await waitForRows(db, clock, first.acknowledged + rest.acknowledged, 120_000, log);
       // A broker started moments ago (a fresh `npm run bench`) measured high even after the
       // warm-up's traffic; a pause until it has run KAFKA_JIT_WARM_S (at most MAX_WARM_UP_WAIT_MS)
       // lets its compiler catch up. More traffic instead would add rows and dedupe keys enough to
