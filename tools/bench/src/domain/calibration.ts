@@ -2,7 +2,9 @@
  * How fast this machine runs right now: the same single-threaded loop timed a few times. On a
  * shared virtual machine the speed of a core drifts by tens of percent from minute to minute,
  * and every figure of a run (messages/s, CPU per message) drifts with it; the loop's time taken
- * just before and just after a run tells a slow run from a slow machine.
+ * just before and just after a run shows that drift. It is arithmetic only: a slowdown from
+ * memory or caches shared with other guests does not show in it (seen here: the same loop time
+ * for runs 20 % apart).
  */
 
 /** Iterations of the loop: about 95 ms on one core of the machine the figures in the README come from (Node 24). */
