@@ -2,8 +2,8 @@
 // topic prefix, RabbitMQ prefix, Redis prefix and a fresh database), 20 simulated devices running
 // the firmware/common logic, and a signed release rolled out to them in two stages.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commonEnv, loadConfig } from '@zenthos/core';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@zenthos/db';
@@ -28,6 +28,7 @@ import {
   type Platform,
   type PlatformNames,
   type PlatformPorts,
+  type ServiceName,
 } from '../src';
 
 const base = loadConfig(
@@ -158,6 +159,19 @@ describe('20 simulated devices through the whole platform', () => {
     await deleteRedisKeys(base.REDIS_URL, [`${names.redisPrefix}*`, `${names.topicPrefix}:*`]).catch(() => undefined);
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the bridge at nice 5 and the stages after it at normal priority', () => {
+    const niceOf = (name: ServiceName): number => {
+      const pid = platform?.services.get(name)?.pid ?? -1;
+      const group = `/proc/${pid}/autogroup`;
+      // With autogroups the session's value is the one that counts ("/autogroup-123 nice 5").
+      if (existsSync(group)) return Number(/nice (-?\d+)/.exec(readFileSync(group, 'utf8'))?.[1]);
+      return getPriority(pid);
+    };
+    expect(niceOf('bridge')).toBe(5);
+    expect(niceOf('processor-telemetry')).toBe(0);
+    expect(niceOf('sink')).toBe(0);
   });
 
   it('writes the telemetry of every device to telemetry_raw, each message once', async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ZenthosError } from '@zenthos/core';
@@ -61,8 +62,27 @@ export function tailOf(file: string, lines = 15): string {
 }
 
 /**
+ * Lowers the CPU priority of a service started in a session of its own to `nice`. Where the kernel
+ * groups sessions (autogroups, /proc/<pid>/autogroup), a full CPU is shared between groups first,
+ * so the group's nice value is what counts between services; elsewhere the process's main thread
+ * is set, and the threads it starts later inherit it. Returns how it was applied.
+ */
+export function lowerServicePriority(pid: number, nice: number): 'autogroup' | 'process' {
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+    throw new ZenthosError('ZEN_CONFIG_INVALID', `nice value must be an integer from 0 to 19, got ${nice}`);
+  }
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    return 'autogroup';
+  } catch {
+    setPriority(pid, nice);
+    return 'process';
+  }
+}
+
+/**
  * Starts `zenthos <spec.args>` with the current Node.js as a child process in its own process
- * group, stdout and stderr appended to `<logDir>/<name>.log`. Its own group keeps a terminal's
+ * group (and session), at CPU priority `spec.nice` (see lowerServicePriority), stdout and stderr appended to `<logDir>/<name>.log`. Its own group keeps a terminal's
  * Ctrl-C away from it, so the parent stops the services in order; a parent that dies anyway kills
  * them on exit.
  */
@@ -83,6 +103,14 @@ export function startService(spec: ServiceSpec, options: { logDir: string; env: 
     closeSync(fd);
   }
   const pid = child.pid ?? -1;
+  if (spec.nice && pid > 0) {
+    try {
+      lowerServicePriority(pid, spec.nice);
+    } catch (err) {
+      // Started anyway, at normal priority: said in its log.
+      writeFileSync(logFile, `zenthos: could not lower the CPU priority to nice ${spec.nice}: ${(err as Error).message}\n`, { flag: 'a' });
+    }
+  }
   let exitCode: number | null | undefined;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {

@@ -1,4 +1,4 @@
-import { defaultPorts, planServices, serviceNames, startWaves, type PlatformNames } from './services';
+import { BRIDGE_NICE, defaultPorts, planServices, serviceNames, startWaves, type PlatformNames } from './services';
 
 const names: PlatformNames = {
   topicPrefix: 't1',
@@ -39,6 +39,12 @@ describe('planServices', () => {
       OTA_NOTIFICATIONS_TOPIC: 't1.ota.notifications',
     });
     expect(byName.registry?.env).toMatchObject({ SCHEMA_REGISTRY_TOPIC: '_schemas_t1', SCHEMA_REGISTRY_PORT: '8081' });
+  });
+
+  it('runs the bridge at a lower CPU priority than the stages that drain after it', () => {
+    const nices = Object.fromEntries(planServices(defaultPorts, names).map((s) => [s.name, s.nice ?? 0]));
+    expect(BRIDGE_NICE).toBeGreaterThan(0);
+    expect(nices).toEqual({ ...Object.fromEntries(serviceNames.map((n) => [n, 0])), bridge: BRIDGE_NICE });
   });
 
   it('leaves services out on request', () => {

@@ -12,7 +12,20 @@ export interface ServiceSpec {
   readonly readyUrl: string;
   /** Services this one needs ready first. */
   readonly after: readonly ServiceName[];
+  /** CPU priority it runs at (nice, 0 = normal, 19 = lowest); see {@link BRIDGE_NICE}. */
+  readonly nice?: number;
 }
+
+/**
+ * The bridge's CPU priority when it shares the machine with the stages after it. Each service runs
+ * in a session of its own, and Linux shares a full CPU evenly between sessions (autogroups); the
+ * bridge would then take PUBLISHes faster than the processor and sink drain them, and the backlog
+ * in Kafka shows as publish → row latency. At nice 5 the drain stages get the CPU first and a
+ * burst waits at the devices instead. `zenthos bench --devices 50 --messages 1000`, alternating:
+ * p99 publish → row 261-350 ms at 23,200-24,300 msg/s, against 675-1,240 ms at 20,000-25,400
+ * with normal priority (tools/bench/README.md, "CPU priority of the bridge").
+ */
+export const BRIDGE_NICE = 5;
 
 /** Ports of one platform instance: the defaults of DESIGN.md, or free ports in tests. */
 export interface PlatformPorts {
@@ -108,6 +121,7 @@ export function planServices(ports: PlatformPorts, names: PlatformNames): Servic
       },
       readyUrl: ready(ports.bridgeOps),
       after: ['registry'],
+      nice: BRIDGE_NICE,
     },
     processor('telemetry', ports.processorTelemetryOps),
     processor('status', ports.processorStatusOps),
