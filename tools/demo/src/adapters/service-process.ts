@@ -82,9 +82,9 @@ export function lowerServicePriority(pid: number, nice: number): 'autogroup' | '
 
 /**
  * Starts `zenthos <spec.args>` with the current Node.js as a child process in its own process
- * group (and session), at CPU priority `spec.nice` (see lowerServicePriority), stdout and stderr appended to `<logDir>/<name>.log`. Its own group keeps a terminal's
- * Ctrl-C away from it, so the parent stops the services in order; a parent that dies anyway kills
- * them on exit.
+ * group (and session), at CPU priority `spec.nice` (see lowerServicePriority), stdout and stderr
+ * appended to `<logDir>/<name>.log`. Its own group keeps a terminal's Ctrl-C away from it, so
+ * the parent stops the services in order; a parent that dies anyway kills them on exit.
  */
 export function startService(spec: ServiceSpec, options: { logDir: string; env: NodeJS.ProcessEnv; root?: string }): ServiceProcess {
   const root = options.root ?? projectRoot();
