@@ -190,7 +190,8 @@ function kafkaService(cfg: StackConfig): ServiceDef {
           // C1 only: with tiered compilation the broker on two busy cores spent its first ten
           // minutes and more in profiled (tier 3) code waiting for C2, plus 0.5-1.2 s of C2 work
           // per 50,000-message bench run: 0.053 ms of broker CPU per message fresh and still
-          // 0.016-0.025 at seven to eleven minutes. C1-compiled: 0.017-0.026 after 30-70 s, 0.012-0.023 later.
+          // 0.016-0.025 at seven to eleven minutes. C1-compiled: 0.017-0.026 after 30-70 s,
+          // 0.012-0.023 later.
           '-XX:TieredStopAtLevel=1',
           '-Djava.awt.headless=true',
           `-Dlog4j2.configurationFile=${join(paths.data, 'log4j2.properties')}`,

@@ -65,18 +65,16 @@ export function tailOf(file: string, lines = 15): string {
  * Lowers the CPU priority of a service started in a session of its own to `nice`. Where the kernel
  * groups sessions (autogroups, /proc/<pid>/autogroup), a full CPU is shared between groups first,
  * so the group's nice value is what counts between services; elsewhere the process's main thread
- * is set, and the threads it starts later inherit it. Returns how it was applied.
+ * is set, and the threads it starts later inherit it.
  */
-export function lowerServicePriority(pid: number, nice: number): 'autogroup' | 'process' {
+export function lowerServicePriority(pid: number, nice: number): void {
   if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
     throw new ZenthosError('ZEN_CONFIG_INVALID', `nice value must be an integer from 0 to 19, got ${nice}`);
   }
   try {
     writeFileSync(`/proc/${pid}/autogroup`, String(nice));
-    return 'autogroup';
   } catch {
     setPriority(pid, nice);
-    return 'process';
   }
 }
 
