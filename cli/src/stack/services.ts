@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ZenthosError } from '@zenthos/core';
+import { restoreFastStringPrototype, ZenthosError } from '@zenthos/core';
 import type { StackConfig } from './config';
 import { run, which, type LaunchSpec } from './process';
 import { ensureDebianPackages } from './packages';
@@ -411,6 +411,7 @@ function redisService(cfg: StackConfig): ServiceDef {
     },
     async health() {
       const { Redis } = await import('ioredis');
+      restoreFastStringPrototype(); // ioredis subclasses String
       const redis = new Redis(cfg.REDIS_URL, {
         lazyConnect: true,
         maxRetriesPerRequest: 0,

@@ -4,3 +4,4 @@ export { retry, backoffDelayMs, sleep, withTimeout, type RetryOptions } from './
 export { createLogger, type Logger, type LoggerSettings, type LogMixin } from './logger';
 export { createOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './adapters/ops-http';
 export { runCommandGroup, type CommandGroupHost } from './cli-groups';
+export { restoreFastStringPrototype } from './domain/string-prototype';

@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
+import { restoreFastStringPrototype } from '@zenthos/core';
 import type { LatestContext } from '../domain/release';
 import type { ReleaseKind } from '../domain/versions';
+
+// ioredis subclasses String: see restoreFastStringPrototype.
+restoreFastStringPrototype();
 
 /** Last OTA report of a device (spec §11: per-device state in Redis with a TTL). */
 export interface DeviceOtaState {

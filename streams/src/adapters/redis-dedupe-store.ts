@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
-import { ZenthosError } from '@zenthos/core';
+import { restoreFastStringPrototype, ZenthosError } from '@zenthos/core';
 import type { DedupeStore } from '../domain/dedupe';
+
+// ioredis subclasses String: see restoreFastStringPrototype.
+restoreFastStringPrototype();
 
 /** Settings of {@link createRedisDedupeStore}. */
 export interface RedisDedupeStoreSettings {

@@ -1,4 +1,8 @@
 import { Redis } from 'ioredis';
+import { restoreFastStringPrototype } from '@zenthos/core';
+
+// ioredis subclasses String: see restoreFastStringPrototype.
+restoreFastStringPrototype();
 
 /**
  * Deletes the keys of throw-away prefixes (the processors' dedupe marks `<topic prefix>:*`, the
